@@ -1,0 +1,134 @@
+"""``mspl-lite check FILE.am ...``: every manifest and script diagnostic, like a compiler's.
+
+For each file: load the manifest (or read a bare ``.mspl``/``.txt`` script), parse its script
+with the positions of the .am file, run the checker, and print what was found::
+
+    forward.am:21:9: error: unknown function ProxyRequst
+        ProxyRequst("");
+        ^
+        hint: did you mean ProxyRequest?
+    check: 1 error, 0 warnings in 1 file
+
+Exit status 0 when no file has an error (warnings allowed), 1 otherwise. A file that is missing
+or unreadable is an error for that file; the others are still checked.
+
+Stream decision: as compilers do, the diagnostics go to the error stream (stderr by default)
+and the summary line to ``out``; with ``--json`` one JSON list goes to ``out`` and nothing else.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from .errors import Diagnostic, InputError
+from .language.checker import check
+from .language.parser import parse_script
+
+__all__ = ["check_command", "check_file", "check_source", "check_manifest_script"]
+
+# Files read as a manifest whatever their first character.
+_MANIFEST_SUFFIXES = (".am", ".xml")
+
+
+def _file_error(filename: str, message: str, hint: str, code: str) -> Diagnostic:
+    return Diagnostic(severity="error", message=message, filename=filename, hint=hint, code=code)
+
+
+def check_manifest_script(manifest) -> list[Diagnostic]:
+    """Diagnostics of a loaded manifest's script (plus the manifest's own warnings)."""
+    found = list(getattr(manifest, "warnings", ()) or ())
+    try:
+        script = parse_script(manifest.script, filename=manifest.filename, line=manifest.script_line,
+                              column=manifest.script_column, file_source=manifest.source)
+    except InputError as err:
+        return found + list(err.diagnostics)
+    return found + check(script, manifest=manifest)
+
+
+def _check_script_text(text: str, filename: str) -> list[Diagnostic]:
+    try:
+        script = parse_script(text, filename=filename)
+    except InputError as err:
+        return list(err.diagnostics)
+    return check(script)
+
+
+def _looks_like_xml(text: str) -> bool:
+    return text.lstrip("\ufeff \t\r\n").startswith("<")
+
+
+def check_source(text: str, filename: str = "<script>") -> list[Diagnostic]:
+    """Diagnostics of a manifest's text (when it starts with '<') or of a bare script's text.
+
+    Flat files of a manifest are not read from disk here; their declarations are still checked.
+    """
+    if _looks_like_xml(text):
+        from .manifest import parse_manifest
+        try:
+            manifest = parse_manifest(text, filename=filename)
+        except InputError as err:
+            return list(err.diagnostics)
+        return check_manifest_script(manifest)
+    return _check_script_text(text.lstrip("\ufeff") if text.startswith("\ufeff") else text, filename)
+
+
+def check_file(path: str | os.PathLike) -> list[Diagnostic]:
+    """Diagnostics of one file: a manifest (.am) or a bare MSPL script; never raises for bad input."""
+    filename = str(path)
+    p = Path(path)
+    if not p.exists():
+        return [_file_error(filename, "no such file", "check the path and the file name", "no-such-file")]
+    if p.is_dir():
+        return [_file_error(filename, "this is a folder, not a file",
+                            "give the .am file (or the .mspl script) inside it", "not-a-file")]
+    try:
+        data = p.read_bytes()
+    except OSError as err:
+        return [_file_error(filename, f"cannot read the file: {err.strerror or err}",
+                            "check that the file can be read by you", "unreadable")]
+    head = data[:200].decode("utf-8", errors="replace")
+    if p.suffix.lower() in _MANIFEST_SUFFIXES or _looks_like_xml(head):
+        from .manifest import load_manifest
+        try:
+            manifest = load_manifest(p)
+        except InputError as err:
+            return list(err.diagnostics)
+        except OSError as err:  # the manifest reader should say this itself; be safe
+            return [_file_error(filename, f"cannot read the file: {err.strerror or err}",
+                                "check that the file can be read by you", "unreadable")]
+        return check_manifest_script(manifest)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        return [_file_error(filename, f"this file is not UTF-8 text (byte {err.start})",
+                            "save the script as UTF-8", "not-utf8")]
+    return _check_script_text(text, filename)
+
+
+def _summary(errors: int, warnings: int, files: int) -> str:
+    def n(count, word):
+        return f"{count} {word}{'' if count == 1 else 's'}"
+    return f"check: {n(errors, 'error')}, {n(warnings, 'warning')} in {n(files, 'file')}"
+
+
+def check_command(args, out: TextIO, err: TextIO | None = None) -> int:
+    """Run ``mspl-lite check``: ``args.files`` (paths) and ``args.json`` (bool). Returns the exit status."""
+    err = err if err is not None else sys.stderr
+    everything: list[Diagnostic] = []
+    for path in args.files:
+        diagnostics = check_file(path)
+        everything += diagnostics
+        if not getattr(args, "json", False):
+            for d in diagnostics:
+                print(d.render(), file=err)
+    errors = sum(d.severity == "error" for d in everything)
+    warnings = sum(d.severity == "warning" for d in everything)
+    if getattr(args, "json", False):
+        json.dump([d.to_dict() for d in everything], out, indent=2)
+        out.write("\n")
+    else:
+        print(_summary(errors, warnings, len(args.files)), file=out)
+    return 1 if errors else 0
