@@ -741,3 +741,14 @@ def test_missing_manifest_is_a_manifest_error(tmp_path):
         load_manifest(tmp_path / "nope.am")
     assert info.value.filename == str(tmp_path / "nope.am")
     assert "cannot read the manifest" in info.value.first.message
+
+
+def test_app_uri_that_urlsplit_rejects_still_has_a_name():
+    text = (
+        '<lc:applicationManifest lc:appUri="http://www.contoso.com]/Silent" '
+        'xmlns:lc="http://schemas.microsoft.com/lcs/2006/05">'
+        "<lc:splScript><![CDATA[ ; ]]></lc:splScript></lc:applicationManifest>"
+    )
+    manifest = parse_manifest(text, filename="odd.am")
+    assert manifest.name == "Silent"
+    assert "Silent" in repr(manifest)
