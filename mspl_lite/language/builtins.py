@@ -1,0 +1,723 @@
+"""The MSPL built-in functions (mspl.md 1.7) and the live state of one run they work on.
+
+Every function of ``signatures.FUNCTIONS`` is implemented here as ``impl(ctx, node, *args)``:
+``ctx`` is the ``ScriptContext`` of the running script, ``node`` the ``ast.Call`` (for the
+location of dispositions and log entries), ``args`` the evaluated MSPL values. The compiler
+checks the message kind (``FunctionSignature.kind`` / ``wrong_kind``) before calling, so the
+implementations only see the kind they expect.
+
+Common rules (L10 hh347152, L13 dn439127, Dn439066):
+
+* null passed where a string is expected stops the script with a critical error that names
+  the function and the argument (IndexOfString is the documented exception: it returns -1).
+* A request-only function on a response (or the reverse) is a critical error, except Respond,
+  which returns false.
+* BeginFork, Fork and EndFork must come in that order; a fork still open at the end of the
+  script is a critical error (its branches are never sent).
+* A second *final* disposition (ProxyRequest after Respond, EndFork after ProxyRequest, ...)
+  is a critical error at its line (docs/ARCHITECTURE.md decisions). A second Respond after a
+  final response returns false instead, as the Respond page says.
+
+Faults are raised as ``run.ScriptFault``; the compiler adds the location and the run records a
+``CriticalError``.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..errors import UsageError, source_line
+from ..sip import Request
+from ..sip import address as sip_address
+from .run import CriticalError, Disposition, LogEntry, ScriptFault, ScriptRun
+from .server import METHOD_BITS, RegistrarEndpoint, ServerState
+from .values import (
+    ENUMS, EnumValue, MessageView, SourceInfo, TargetInfo, canonical_header_name, show, to_int,
+    to_str, truth, type_name,
+)
+
+__all__ = ["ScriptContext", "BUILTINS", "PARAMETERS", "MAX_STRING", "MAX_COLLECTION"]
+
+#: Memory bounds of one run: a longer string or a bigger collection is a critical error.
+MAX_STRING = 1_000_000
+MAX_COLLECTION = 100_000
+
+# ============================================================================================
+# The state of one run
+# ============================================================================================
+
+class ScriptContext:
+    """The live state of one run: the message, the environment, and what the script did so far.
+
+    The compiled closures and the built-ins read and change it; ``run`` is the ScriptRun record
+    returned to the caller.
+    """
+
+    __slots__ = (
+        "script", "message", "env", "server", "run", "is_request", "is_response",
+        "message_view", "request_view", "response_view", "fqdn", "server_pool", "role",
+        "flat_files", "app_uri", "authenticated", "tls_peer", "origin", "external_source_type",
+        "external_source_network", "stamp", "stamp_pool", "marshal_content",
+        "steps", "budget", "depth", "retval", "final", "final_response_sent",
+        "fork_open", "fork_uris", "max_string", "max_collection",
+        "_target", "_source", "_transaction_request",
+    )
+
+    def __init__(self, script: Any, message: Any, env: Any):
+        if not (hasattr(message, "get") and hasattr(message, "get_all")):
+            raise UsageError(f"Script.run needs a mspl_lite.sip Request or Response, not {type(message).__name__}")
+        self.script = script
+        self.message = message
+        self.env = env
+        self.server: ServerState = env.server
+        self.run = ScriptRun(filename=script.filename)
+        self.is_request = hasattr(message, "request_uri")
+        self.is_response = not self.is_request
+        self.message_view = MessageView(message, "Message", True, self)
+        self.request_view = MessageView(message, "Request", self.is_request, self)
+        self.response_view = MessageView(message, "Response", self.is_response, self)
+        self.fqdn = env.fqdn
+        self.server_pool = env.server_pool
+        self.role = ENUMS["ServerRole"][env.role]
+        manifest = script.manifest
+        files = env.flat_files
+        if files is None:
+            files = manifest.files if manifest is not None else {}
+        self.flat_files = files
+        app_uri = env.app_uri
+        if app_uri is None:
+            app_uri = manifest.app_uri if manifest is not None else ""
+        self.app_uri = app_uri
+        self.authenticated = env.authenticated
+        self.tls_peer = env.tls_peer
+        self.origin = ENUMS["MessageOrigin"][env.origin]
+        self.external_source_type = ENUMS["ExternalSourceType"]["None"]
+        self.external_source_network = ENUMS["ExternalSourceNetwork"]["None"]
+        self.stamp = env.stamp
+        self.stamp_pool = env.stamp_pool
+        self.marshal_content = True
+        self.steps = 0
+        self.budget = env.step_budget
+        self.depth = 0
+        self.retval = None
+        self.final: Disposition | None = None
+        self.final_response_sent = False
+        self.fork_open: Any = None          # the BeginFork call node while a fork is open
+        self.fork_uris: list[str] = []
+        self.max_string = env.max_string
+        self.max_collection = env.max_collection
+        self._target = env.request_target
+        self._source = env.request_source
+        self._transaction_request = env.transaction_request
+
+    # -- faults ---------------------------------------------------------------------------------
+
+    def critical(self, node: Any, message: str, hint: str | None = None) -> CriticalError:
+        """Record a critical error at ``node`` (an AST node or None) and return it."""
+        line = getattr(node, "line", 0) or 0
+        column = getattr(node, "column", 0) or 0
+        ast_script = self.script.ast
+        error = CriticalError(message=message, filename=ast_script.filename, line=line, column=column,
+                              source=source_line(ast_script.source, line), hint=hint)
+        self.run.critical_errors.append(error)
+        self.run.aborted = True
+        return error
+
+    def over_budget(self, node: Any) -> ScriptFault:
+        return ScriptFault(f"step budget exhausted: the script ran more than {self.budget} steps",
+                           hint="mspl-lite stops runaway scripts; MSPL is meant for light processing "
+                                "(is a loop running far more often than you think?)", node=node)
+
+    # -- dispositions ---------------------------------------------------------------------------
+
+    def dispose(self, node: Any, disposition: Disposition) -> None:
+        """Record a disposition; a second final one is a critical error (ARCHITECTURE decisions)."""
+        if disposition.is_final:
+            if self.final is not None:
+                first = self.final
+                raise ScriptFault(
+                    f"{disposition.function} after {first.describe()} at line {first.line}: "
+                    "the message already left this application",
+                    hint="a script makes one final decision; put `return;` right after it", node=node)
+            self.final = disposition
+        self.run.dispositions.append(disposition)
+
+    # -- facts derived from the message ------------------------------------------------------
+
+    def request_target(self) -> Any:
+        """``RequestTarget``: from the environment, else derived from the Request-URI."""
+        if not self.is_request:
+            return False
+        if self._target is None:
+            self._target = self._address_info(TargetInfo, self.message.request_uri)
+        return self._target
+
+    def request_source(self) -> Any:
+        """``RequestSource``: from the environment, else derived from the From header (a guess)."""
+        if not self.is_request:
+            return False
+        if self._source is None:
+            uri = sip_address.get_uri(self.message.get("From") or "") or ""
+            self._source = self._address_info(SourceInfo, uri)
+        return self._source
+
+    def _address_info(self, cls: type, uri: str) -> Any:
+        address = sip_address
+        scheme = (address.get_scheme(uri) or "").lower()
+        is_phone = scheme == "tel" or (address.get_uri_parameter(uri, "user") or "").lower() == "phone"
+        host = address.get_host_name(uri)
+        supported = bool(host) and bool(self.server.domain_supported(host))
+        return cls(uri=uri, aor=address.get_user_at_host(uri), instance=address.get_uri_parameter(uri, "gr"),
+                   is_phone=is_phone, domain_supported=supported)
+
+    def transaction_request_of(self, message: Any) -> Any:
+        """The request that started ``message``'s transaction (``Transaction.Request``)."""
+        if message is self.message and self.is_request:
+            return message
+        if message is self.message and self._transaction_request is not None:
+            return self._transaction_request
+        if hasattr(message, "request_uri"):
+            return message
+        request = _request_from_response(message)
+        if message is self.message:
+            self._transaction_request = request
+        return request
+
+
+def _request_from_response(response: Any) -> Any:
+    """Rebuild the request of a response's transaction from its Via/From/To/Call-ID/CSeq
+    (what the simulator does not supply: ScriptEnvironment.transaction_request)."""
+    cseq = response.get("CSeq") or "1 UNKNOWN"
+    method = cseq.split()[-1] if cseq.split() else "UNKNOWN"
+    target = sip_address.get_uri(response.get("To") or "") or "sip:unknown@invalid"
+    headers = [(h.name, h.value) for h in response.headers
+               if h.name.lower() in ("via", "v", "from", "f", "to", "t", "call-id", "i", "cseq")]
+    return Request(method, target, headers=headers)
+
+
+# ============================================================================================
+# Argument coercion (faults name the function and the argument)
+# ============================================================================================
+
+#: Parameter names as the MSPL reference writes them, for messages.
+PARAMETERS: dict[str, tuple[str, ...]] = {
+    "ProxyRequest": ("uri",), "RetargetRequest": ("uri",), "ProxyResponse": (),
+    "Respond": ("statusCode", "reasonPhrase", "appendHeader"), "BeginFork": ("reserved1", "reserved2"),
+    "Fork": ("uri",), "EndFork": (), "Dispatch": ("methodName", "value"),
+    "DispatchNotification": ("methodName", "value"), "AddHeader": ("name", "value"),
+    "GetHeaderValues": ("name",), "GetParameterValue": ("headerString", "parameterName"),
+    "SetParameterValue": ("headerName", "parameterName", "value"),
+    "SupportsMethod": ("methodName", "standardMethods", "extraMethods"), "Concatenate": ("s",),
+    "ContainsString": ("source", "search", "ignoreCase"), "EqualString": ("a", "b", "ignoreCase"),
+    "IndexOfString": ("target", "search", "ignoreCase"), "SubString": ("s", "startingIndex", "length"),
+    "Split": ("source", "separator"), "LengthString": ("s",), "GetUri": ("address",),
+    "GetDisplayName": ("address",), "GetUserName": ("uri",), "GetHostName": ("uri",),
+    "GetUserAtHost": ("uri",), "GetScheme": ("uri",), "GetUriParameter": ("uri", "parameterName"),
+    "QueryEndpoints": ("userAtHost", "forceDatabaseLookup"),
+    "QueryHomeServer": ("userAtHost", "isPhone", "clusterType"), "DomainSupported": ("domain",),
+    "CheckUserOption": ("key", "option", "keyIsPhone"), "Log": ("name", "detail", "s"),
+}
+
+
+def _param(fn: str, pos: int) -> str:
+    names = PARAMETERS.get(fn, ())
+    if not names:
+        return f"argument {pos}"
+    name = names[min(pos, len(names)) - 1]
+    return f"argument {pos} ({name})"
+
+
+def _string(value: Any, fn: str, pos: int) -> str:
+    """``value`` as a string argument of ``fn``; null and non-scalars are faults."""
+    if type(value) is str:
+        return value
+    if value is None:
+        raise ScriptFault(f"null passed to {fn} as {_param(fn, pos)}: the script stops here",
+                          hint="null means \"not found\" (GetUri, GetParameterValue, QueryHomeServer "
+                               "... return it); test the value with `!= null` before passing it on")
+    try:
+        return to_str(value)
+    except ScriptFault:
+        raise ScriptFault(f"{fn} expects a string as {_param(fn, pos)}, not a {type_name(value)}") from None
+
+
+def _integer(value: Any, fn: str, pos: int) -> int:
+    if type(value) is int:
+        return value
+    if value is None:
+        raise ScriptFault(f"null passed to {fn} as {_param(fn, pos)}: an int is expected")
+    try:
+        return to_int(value)
+    except ScriptFault as fault:
+        raise ScriptFault(f"{fn} expects an int as {_param(fn, pos)}: {fault.message}", fault.hint) from None
+
+
+def _header_name(value: Any, fn: str, pos: int) -> str:
+    """A header name: a string (compact forms allowed) or a StandardHeader constant."""
+    if type(value) is EnumValue:
+        if value.type != "StandardHeader":
+            raise ScriptFault(f"{fn} expects a header name as {_param(fn, pos)}, not {value!r}")
+        if not value.text:
+            raise ScriptFault(f"{fn}: StandardHeader.Nonstandard names no header",
+                              hint="pass the header name as a string, e.g. \"ms-application-aor\"")
+        return value.text
+    name = _string(value, fn, pos)
+    return canonical_header_name(name)
+
+
+def _check_string_size(ctx: ScriptContext, text: str, fn: str) -> str:
+    if len(text) > ctx.max_string:
+        raise ScriptFault(f"{fn} built a string of {len(text)} characters; the limit is {ctx.max_string}",
+                          hint="mspl-lite bounds the memory of a script run")
+    return text
+
+
+# ============================================================================================
+# Routing and message disposition
+# ============================================================================================
+
+def _has_strict_route(message: Any) -> bool:
+    """A strict (fixed) route: the request carries a Route header (mspl.md 1.7, ProxyRequest)."""
+    return message.get("Route") is not None
+
+
+def proxy_request(ctx: ScriptContext, node: Any, uri: Any = "") -> None:
+    """ProxyRequest(uri): "" hands the request on; a URI sends it there (marks it routed)."""
+    uri = _string(uri, "ProxyRequest", 1)
+    if uri != "" and _has_strict_route(ctx.message):
+        raise ScriptFault("ProxyRequest(uri) on a strict-routed request (it has a Route header): "
+                          "only ProxyRequest(\"\") is allowed",
+                          hint="a request with a Route header already has its path; use ProxyRequest(\"\")")
+    ctx.dispose(node, Disposition(kind="proxy", line=node.line, column=node.column, uri=uri))
+
+
+def retarget_request(ctx: ScriptContext, node: Any, uri: Any) -> None:
+    """RetargetRequest(uri): a new logical target user. The Request-URI of the message is set
+    to the new target here; the To header keeps the original user (Dn439073). Later
+    applications still run and route it (docs/ARCHITECTURE.md decisions)."""
+    text = _string(uri, "RetargetRequest", 1)
+    target = sip_address.get_uri(text)
+    if not target:
+        raise ScriptFault(f"RetargetRequest needs a SIP URI, not {show(text)}",
+                          hint='write the new target user, e.g. RetargetRequest("sip:terrya@contoso.com")')
+    ctx.dispose(node, Disposition(kind="retarget", line=node.line, column=node.column, uri=target))
+    ctx.message.request_uri = target
+    if ctx.env.request_target is None:
+        ctx._target = None   # derive RequestTarget again from the new Request-URI
+
+
+def proxy_response(ctx: ScriptContext, node: Any) -> None:
+    """ProxyResponse(): send the response on to the next hop of its route."""
+    ctx.dispose(node, Disposition(kind="proxy_response", line=node.line, column=node.column))
+
+
+def respond(ctx: ScriptContext, node: Any, status: Any, reason: Any, *headers: Any) -> bool:
+    """Respond(status, reason, "Name=value", ...): answer the request.
+
+    Returns false when a final response was already sent (a 1xx is not final). Each extra
+    header without "=" is a critical error of its own (L13 dn439187); the script then stops.
+    Headers added earlier with AddHeader are not copied into the response.
+    """
+    if ctx.final_response_sent:
+        return False
+    code = _integer(status, "Respond", 1)
+    if not 100 <= code <= 699:
+        raise ScriptFault(f"Respond: status code {code} is not between 100 and 699")
+    reason_text = _string(reason, "Respond", 2)
+    pairs: list[tuple[str, str]] = []
+    bad: list[str] = []
+    for pos, header in enumerate(headers, start=3):
+        text = _string(header, "Respond", pos)
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip():
+            bad.append(text)
+            ctx.critical(node, f"Respond: header argument {pos} {show(text)} is not \"Name=value\"",
+                         hint='write extra headers as "Name=value", e.g. "Contact=<sip:terrya@contoso.com>"')
+            continue
+        pairs.append((name.strip(), value.strip()))
+    if bad:
+        raise ScriptFault("bad Respond header", node=node, recorded=True)  # one error per header
+    ctx.dispose(node, Disposition(kind="respond", line=node.line, column=node.column, status=code,
+                                  reason=reason_text, headers=tuple(pairs)))
+    if code >= 200:
+        ctx.final_response_sent = True
+    return True
+
+
+def begin_fork(ctx: ScriptContext, node: Any, reserved1: Any = False, reserved2: Any = 0) -> None:
+    """BeginFork(false, 0): open a fork; Fork adds branches, EndFork sends them."""
+    if ctx.fork_open is not None:
+        raise ScriptFault(f"BeginFork while the fork opened at line {ctx.fork_open.line} is still open",
+                          hint="close a fork with EndFork() before starting another")
+    ctx.fork_open = node
+    ctx.fork_uris = []
+
+
+def fork(ctx: ScriptContext, node: Any, uri: Any) -> None:
+    """Fork(uri): add a branch with that Request-URI to the open fork."""
+    if ctx.fork_open is None:
+        raise ScriptFault("Fork without BeginFork", hint="call BeginFork(false, 0) first, then Fork(...) "
+                                                         "for each target, then EndFork()")
+    if _has_strict_route(ctx.message):
+        raise ScriptFault("Fork on a strict-routed request (it has a Route header)",
+                          hint="a strict-routed request cannot be forked; use ProxyRequest(\"\")")
+    text = _string(uri, "Fork", 1)
+    if not text:
+        raise ScriptFault("Fork(\"\"): a branch needs a URI",
+                          hint="pass the contact of the endpoint, e.g. Fork(dbEndpoint.ContactInfo)")
+    if len(ctx.fork_uris) >= ctx.max_collection:
+        raise ScriptFault(f"more than {ctx.max_collection} Fork branches")
+    ctx.fork_uris.append(text)
+
+
+def end_fork(ctx: ScriptContext, node: Any) -> None:
+    """EndFork(): send every branch; needs an open BeginFork and at least one Fork since."""
+    opened = ctx.fork_open
+    if opened is None:
+        raise ScriptFault("EndFork without BeginFork", hint="a fork is BeginFork(false, 0), Fork(...), EndFork()")
+    if not ctx.fork_uris:
+        ctx.fork_open = None
+        raise ScriptFault(f"EndFork with no Fork since BeginFork at line {opened.line}",
+                          hint="EndFork needs at least one Fork(uri) (an empty endpoint list?); "
+                               "test for targets before BeginFork")
+    uris = tuple(ctx.fork_uris)
+    ctx.fork_open = None
+    ctx.fork_uris = []
+    ctx.dispose(node, Disposition(kind="fork", line=node.line, column=node.column, fork_uris=uris))
+
+
+def _managed_args(ctx: ScriptContext, fn: str, args: tuple) -> tuple:
+    out = []
+    for pos, value in enumerate(args, start=2):
+        t = type(value)
+        if value is None or t is str or t is bool or t is int or t is float:
+            out.append(value)
+        elif t is EnumValue:
+            out.append(value.text or value.name)
+        else:
+            raise ScriptFault(f"{fn}: argument {pos} is a {type_name(value)}; managed code can "
+                              "receive bool, int, float, string or null")
+    return tuple(out)
+
+
+def dispatch(ctx: ScriptContext, node: Any, method: Any, *args: Any) -> bool:
+    """Dispatch(methodName, args...): hand the message to managed code. The extra arguments
+    reach it only for requests (RequestReceivedEventArgs.Parameters). Returns true."""
+    name = _string(method, "Dispatch", 1)
+    if not name:
+        raise ScriptFault("Dispatch needs the name of a managed method")
+    values = _managed_args(ctx, "Dispatch", args) if ctx.is_request else ()
+    ctx.dispose(node, Disposition(kind="dispatch", line=node.line, column=node.column, method=name,
+                                  args=values))
+    return True
+
+
+def dispatch_notification(ctx: ScriptContext, node: Any, method: Any, *args: Any) -> bool:
+    """DispatchNotification(methodName, args...): a one-way note to managed code; it cannot
+    come after the message was proxied or dispatched. Returns true (queued)."""
+    name = _string(method, "DispatchNotification", 1)
+    if ctx.final is not None:
+        raise ScriptFault(f"DispatchNotification after {ctx.final.describe()} at line {ctx.final.line}",
+                          hint="notify managed code before the message is proxied or dispatched")
+    values = _managed_args(ctx, "DispatchNotification", args)
+    ctx.run.dispositions.append(Disposition(kind="dispatch_notification", line=node.line,
+                                            column=node.column, method=name, args=values))
+    return True
+
+
+# ============================================================================================
+# Headers and message
+# ============================================================================================
+
+_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~")
+
+
+def add_header(ctx: ScriptContext, node: Any, name: Any, value: Any) -> bool:
+    """AddHeader(name, value): add a header to the message; false if one of that name exists."""
+    header = _header_name(name, "AddHeader", 1)
+    text = _string(value, "AddHeader", 2)
+    if not header or not set(header) <= _TOKEN_CHARS:
+        raise ScriptFault(f"AddHeader: {show(header)} is not a header name",
+                          hint="a header name is letters, digits and '-', e.g. \"ms-application-aor\"")
+    if "\r" in text or "\n" in text:
+        raise ScriptFault("AddHeader: the value contains a line break",
+                          hint="a header value is one line; it may carry ;parameters")
+    if ctx.message.get(header) is not None:
+        return False
+    try:
+        ctx.message.add_header(header, text)
+    except UsageError as err:   # the SIP layer's own check of names and values
+        raise ScriptFault(f"AddHeader: {err}") from None
+    return True
+
+
+def get_header_values(ctx: ScriptContext, node: Any, name: Any) -> tuple:
+    """GetHeaderValues(name): every value of the header (comma lists split), empty if none."""
+    return tuple(ctx.message.get_all(_header_name(name, "GetHeaderValues", 1)))
+
+
+def get_parameter_value(ctx: ScriptContext, node: Any, header: Any, parameter: Any) -> str | None:
+    """GetParameterValue(headerString, name): a name=value parameter, or null."""
+    return sip_address.get_parameter_value(_string(header, "GetParameterValue", 1),
+                                          _string(parameter, "GetParameterValue", 2))
+
+
+def set_parameter_value(ctx: ScriptContext, node: Any, header: Any, parameter: Any, value: Any) -> bool:
+    """SetParameterValue(header, name, value): set (or with "" delete) a parameter of the first
+    header of that name; false when the header is missing or the name is empty."""
+    name = _header_name(header, "SetParameterValue", 1)
+    param = _string(parameter, "SetParameterValue", 2)
+    text = _string(value, "SetParameterValue", 3)
+    if not param:
+        return False
+    if "\r" in text or "\n" in text:
+        raise ScriptFault("SetParameterValue: the value contains a line break")
+    try:
+        return bool(ctx.message.set_header_param(name, param, text))
+    except UsageError as err:   # e.g. a parameter name that is not a SIP token
+        raise ScriptFault(f"SetParameterValue: {err}",
+                          hint="a parameter name is letters, digits and '-', e.g. \"epid\"") from None
+
+
+def supports_method(ctx: ScriptContext, node: Any, method: Any, mask: Any, extra: Any) -> bool:
+    """SupportsMethod(method, standardMethods, extraMethods) (L13 dn439196): is the method in
+    the bit mask (server.METHOD_BITS) or the comma list? True if both are empty; false if the
+    method is empty or holds a comma."""
+    if type(method) is EnumValue and method.type == "StandardMethod":
+        name = method.text
+    else:
+        name = _string(method, "SupportsMethod", 1)
+    bits = _integer(mask, "SupportsMethod", 2)
+    others = _string(extra, "SupportsMethod", 3)
+    if not name or "," in name:
+        return False
+    if bits == 0 and not others.strip():
+        return True
+    upper = name.strip().upper()
+    bit = METHOD_BITS.get(upper)
+    if bit is not None and bits & bit:
+        return True
+    return any(item.strip().upper() == upper for item in others.split(","))
+
+
+# ============================================================================================
+# Strings
+# ============================================================================================
+
+def concatenate(ctx: ScriptContext, node: Any, *parts: Any) -> str:
+    """Concatenate(s1, ..., sN): the strings joined; ints become their text."""
+    out = []
+    for pos, part in enumerate(parts, start=1):
+        out.append(part if type(part) is str else _string(part, "Concatenate", pos))
+    text = "".join(out)
+    if len(text) > ctx.max_string:
+        _check_string_size(ctx, text, "Concatenate")
+    return text
+
+
+def _fold(text: str, ignore_case: bool) -> str:
+    return text.casefold() if ignore_case else text
+
+
+def contains_string(ctx: ScriptContext, node: Any, source: Any, search: Any, ignore_case: Any) -> bool:
+    """ContainsString(source, search, ignoreCase): true = ignore case (OCS07 bb680016)."""
+    s = _string(source, "ContainsString", 1)
+    t = _string(search, "ContainsString", 2)
+    flag = truth(ignore_case)
+    return _fold(t, flag) in _fold(s, flag)
+
+
+def equal_string(ctx: ScriptContext, node: Any, a: Any, b: Any, ignore_case: Any) -> bool:
+    """EqualString(a, b, ignoreCase)."""
+    x = _string(a, "EqualString", 1)
+    y = _string(b, "EqualString", 2)
+    flag = truth(ignore_case)
+    return _fold(x, flag) == _fold(y, flag)
+
+
+def index_of_string(ctx: ScriptContext, node: Any, target: Any, search: Any, ignore_case: Any = False) -> int:
+    """IndexOfString(target, search, ignoreCase): 0-based index or -1; -1 too when either is
+    empty or null (the one function that takes null without stopping the script).
+
+    ``ignoreCase`` true ignores case, as its name says. The Lync 2010 / OCS 2007 page says the
+    opposite ("if set to true, the search will be case-sensitive"); docs/ARCHITECTURE.md
+    decides for the parameter name. Omitted means false: case-sensitive.
+    """
+    if target is None or search is None:
+        return -1
+    t = _string(target, "IndexOfString", 1)
+    s = _string(search, "IndexOfString", 2)
+    if not t or not s or len(s) > len(t):
+        return -1
+    if not truth(ignore_case):
+        return t.find(s)
+    lt, ls = t.lower(), s.lower()
+    if len(lt) == len(t) and len(ls) == len(s):
+        return lt.find(ls)
+    for i in range(len(t) - len(s) + 1):   # lower() changed a length: compare slice by slice
+        if t[i:i + len(s)].lower() == ls:
+            return i
+    return -1
+
+
+def sub_string(ctx: ScriptContext, node: Any, text: Any, start: Any, length: Any = None) -> str | None:
+    """SubString(s, start, length): without length to the end. A start or length outside the
+    string gives null (start == length of s gives ""); so does a negative start or length."""
+    s = _string(text, "SubString", 1)
+    i = _integer(start, "SubString", 2)
+    if i < 0 or i > len(s):
+        return None
+    if length is None:
+        return s[i:]
+    n = _integer(length, "SubString", 3)
+    if n < 0 or i + n > len(s):
+        return None
+    return s[i:i + n]
+
+
+def split(ctx: ScriptContext, node: Any, source: Any, separator: Any) -> tuple:
+    """Split(source, separator): only the first character of the separator counts; "" means
+    a comma; adjacent separators give empty elements; no separator found -> (source,)."""
+    s = _string(source, "Split", 1)
+    sep = _string(separator, "Split", 2)
+    parts = s.split(sep[0] if sep else ",")
+    if len(parts) > ctx.max_collection:
+        raise ScriptFault(f"Split made {len(parts)} elements; the limit is {ctx.max_collection}",
+                          hint="mspl-lite bounds the memory of a script run")
+    return tuple(parts)
+
+
+def length_string(ctx: ScriptContext, node: Any, text: Any) -> int:
+    """LengthString(s): the number of characters."""
+    return len(_string(text, "LengthString", 1))
+
+
+# ============================================================================================
+# URIs and addresses (mspl_lite.sip.address; each returns null when not found)
+# ============================================================================================
+
+def _uri_function(fn: str, helper: str) -> Callable[..., Any]:
+    function = getattr(sip_address, helper)
+
+    def impl(ctx: ScriptContext, node: Any, text: Any) -> str | None:
+        if type(text) is not str:
+            text = _string(text, fn, 1)
+        return function(text)
+    impl.__name__ = helper
+    impl.__doc__ = f"{fn}(address): via mspl_lite.sip.address.{helper}; null when not found."
+    return impl
+
+
+def get_uri_parameter(ctx: ScriptContext, node: Any, uri: Any, name: Any) -> str | None:
+    """GetUriParameter(uri, name): the value of a URI parameter; null if absent or valueless."""
+    return sip_address.get_uri_parameter(_string(uri, "GetUriParameter", 1),
+                                        _string(name, "GetUriParameter", 2))
+
+
+# ============================================================================================
+# Registrar, users, server
+# ============================================================================================
+
+def query_endpoints(ctx: ScriptContext, node: Any, user_at_host: Any, force_db: Any = False) -> tuple:
+    """QueryEndpoints(userAtHost, forceDatabaseLookup): the user's registered endpoints.
+    Only valid as the collection of ``foreach (dbEndpoint in ...)`` (the compiler checks)."""
+    key = _string(user_at_host, "QueryEndpoints", 1)
+    endpoints = tuple(ctx.server.query_endpoints(key, truth(force_db)))
+    for endpoint in endpoints:
+        if not isinstance(endpoint, RegistrarEndpoint):
+            raise TypeError(f"ServerState.query_endpoints returned a {type(endpoint).__name__}")
+    return endpoints
+
+
+def _enum_name(value: Any, enum_type: str, fn: str, pos: int) -> str:
+    if type(value) is EnumValue:
+        if value.type != enum_type:
+            raise ScriptFault(f"{fn} expects a {enum_type} as {_param(fn, pos)}, not {value!r}")
+        return value.name
+    return _string(value, fn, pos).rsplit(".", 1)[-1]
+
+
+def query_home_server(ctx: ScriptContext, node: Any, user_at_host: Any, is_phone: Any = False,
+                      cluster_type: Any = None) -> str | None:
+    """QueryHomeServer(userAtHost, isPhone, clusterType): the home pool FQDN, or null."""
+    key = _string(user_at_host, "QueryHomeServer", 1)
+    cluster = "UserServices" if cluster_type is None else _enum_name(cluster_type, "ClusterType",
+                                                                   "QueryHomeServer", 3)
+    return ctx.server.query_home_server(key, truth(is_phone), cluster)
+
+
+def domain_supported(ctx: ScriptContext, node: Any, domain: Any) -> bool:
+    """DomainSupported(domain): does this registrar serve the domain ("" = is it available)."""
+    return bool(ctx.server.domain_supported(_string(domain, "DomainSupported", 1)))
+
+
+def check_user_option(ctx: ScriptContext, node: Any, key: Any, option: Any, key_is_phone: Any = False) -> bool:
+    """CheckUserOption(key, option, keyIsPhone): a per-user setting."""
+    text = _string(key, "CheckUserOption", 1)
+    name = _enum_name(option, "UserOption", "CheckUserOption", 2)
+    return bool(ctx.server.check_user_option(text, name, truth(key_is_phone)))
+
+
+def log(ctx: ScriptContext, node: Any, name: Any, detail: Any, *texts: Any) -> None:
+    """Log(name, detail, s1, ...): "Event" and "Error" go to the event log, "Debugr" and every
+    other name to the debug log (L10 gg439513); ``detail`` may be a bool or an int."""
+    level_name = _string(name, "Log", 1)
+    level = level_name if level_name in ("Event", "Error") else "Debugr"
+    full = truth(detail)
+    lines = tuple(t if type(t) is str else _string(t, "Log", pos) for pos, t in enumerate(texts, start=3))
+    ctx.run.log.append(LogEntry(level=level, name=level_name, detail=full, lines=lines,
+                                summary=_log_summary(ctx, full), line=node.line, column=node.column))
+
+
+def _log_summary(ctx: ScriptContext, detail: bool) -> tuple[str, ...]:
+    message = ctx.message
+    if detail:
+        text = str(message).split("\r\n\r\n", 1)[0].split("\n\n", 1)[0]
+        return tuple(line.rstrip("\r") for line in text.split("\n"))
+    if ctx.is_request:
+        first = (f"Method: {message.method}", f"Request-Uri: {message.request_uri}")
+    else:
+        cseq = (message.get("CSeq") or "").split()
+        first = (f"Method: {cseq[-1] if cseq else ''}", f"Status: {message.status_code} {message.reason}")
+    return (f"Application: {ctx.app_uri}",) + first + (
+        f"From: {message.get('From') or ''}", f"To: {message.get('To') or ''}")
+
+
+# ============================================================================================
+# The table the compiler reads
+# ============================================================================================
+
+BUILTINS: dict[str, Callable[..., Any]] = {
+    "ProxyRequest": proxy_request,
+    "RetargetRequest": retarget_request,
+    "ProxyResponse": proxy_response,
+    "Respond": respond,
+    "BeginFork": begin_fork,
+    "Fork": fork,
+    "EndFork": end_fork,
+    "Dispatch": dispatch,
+    "DispatchNotification": dispatch_notification,
+    "AddHeader": add_header,
+    "GetHeaderValues": get_header_values,
+    "GetParameterValue": get_parameter_value,
+    "SetParameterValue": set_parameter_value,
+    "SupportsMethod": supports_method,
+    "Concatenate": concatenate,
+    "ContainsString": contains_string,
+    "EqualString": equal_string,
+    "IndexOfString": index_of_string,
+    "SubString": sub_string,
+    "Split": split,
+    "LengthString": length_string,
+    "GetUri": _uri_function("GetUri", "get_uri"),
+    "GetDisplayName": _uri_function("GetDisplayName", "get_display_name"),
+    "GetUserName": _uri_function("GetUserName", "get_user_name"),
+    "GetHostName": _uri_function("GetHostName", "get_host_name"),
+    "GetUserAtHost": _uri_function("GetUserAtHost", "get_user_at_host"),
+    "GetScheme": _uri_function("GetScheme", "get_scheme"),
+    "GetUriParameter": get_uri_parameter,
+    "QueryEndpoints": query_endpoints,
+    "QueryHomeServer": query_home_server,
+    "DomainSupported": domain_supported,
+    "CheckUserOption": check_user_option,
+    "Log": log,
+}

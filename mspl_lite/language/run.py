@@ -1,0 +1,218 @@
+"""The record of one script execution: what it decided, what it logged, where it failed.
+
+``Script.run(message)`` returns a ``ScriptRun``. The Front End simulator reads it to move the
+message along the application chain; the trace and the widgets show it to the learner.
+
+* ``Disposition``: one routing decision (ProxyRequest, Respond, EndFork, Dispatch, ...).
+* ``LogEntry``: one call of ``Log`` (what ApiLogger.exe or the event log would show).
+* ``CriticalError``: a runtime fault the server logs as a critical error; the script stops.
+  Ten of them disable the application (mspl.md 1.7) -- the simulator counts them.
+
+``ScriptFault`` is the interpreter's internal signal for such a fault; it never leaves
+``Script.run``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..errors import Diagnostic
+from .signatures import HANDLED_DISPOSITIONS
+
+__all__ = ["Disposition", "LogEntry", "CriticalError", "ScriptRun", "ScriptFault", "DISPOSITION_KINDS"]
+
+DispositionKind = Literal["proxy", "retarget", "respond", "proxy_response", "dispatch",
+                          "dispatch_notification", "fork"]
+
+#: Every disposition kind, with the built-in that records it.
+DISPOSITION_KINDS: dict[str, str] = {
+    "proxy": "ProxyRequest",
+    "retarget": "RetargetRequest",
+    "respond": "Respond",
+    "proxy_response": "ProxyResponse",
+    "dispatch": "Dispatch",
+    "dispatch_notification": "DispatchNotification",
+    "fork": "EndFork",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Disposition:
+    """One routing decision of a script, at the line and column of the call that made it.
+
+    ``proxy`` with ``uri == ""`` is ``ProxyRequest("")``: hand the request on unchanged.
+    ``respond`` carries ``status``, ``reason`` and the extra ``headers`` as (name, value) pairs.
+    ``dispatch``/``dispatch_notification`` carry the managed ``method`` and its ``args``.
+    ``fork`` (recorded by EndFork) carries every ``Fork`` URI in ``fork_uris``.
+    """
+
+    kind: DispositionKind
+    line: int
+    column: int
+    uri: str | None = None
+    status: int | None = None
+    reason: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    method: str | None = None
+    args: tuple[Any, ...] = ()
+    fork_uris: tuple[str, ...] = ()
+
+    @property
+    def function(self) -> str:
+        """The MSPL built-in that made this decision."""
+        return DISPOSITION_KINDS[self.kind]
+
+    @property
+    def is_final(self) -> bool:
+        """True when the message has left the application (a 1xx Respond has not)."""
+        if self.kind == "respond":
+            return (self.status or 0) >= 200
+        return self.kind != "dispatch_notification"
+
+    @property
+    def handles(self) -> bool:
+        """True when this decision counts as "handled" for proxyByDefault (hh364691)."""
+        return self.kind in HANDLED_DISPOSITIONS and self.is_final
+
+    def describe(self) -> str:
+        """``ProxyRequest("sip:bob@contoso.com")`` -- the call as the script made it."""
+        if self.kind in ("proxy", "retarget"):
+            return f'{self.function}("{self.uri or ""}")'
+        if self.kind == "respond":
+            extra = "".join(f', "{n}={v}"' for n, v in self.headers)
+            return f'Respond({self.status}, "{self.reason or ""}"{extra})'
+        if self.kind in ("dispatch", "dispatch_notification"):
+            args = "".join(", " + _show(a) for a in self.args)
+            return f'{self.function}("{self.method}"{args})'
+        if self.kind == "fork":
+            return "EndFork() -> " + ", ".join(self.fork_uris)
+        return f"{self.function}()"
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.describe()}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogEntry:
+    """One ``Log(name, detail, s1, ...)`` call.
+
+    ``level`` is where the server writes it: "Event" (a warning in the event log), "Error"
+    (an error in the event log) or "Debugr" (the debug log of ApiLogger.exe) -- any other
+    ``name`` logs as "Debugr"; ``name`` keeps what the script wrote. ``lines`` are the string
+    arguments, one per line. ``summary`` is what the server adds: with ``detail`` false the
+    application URI, Method, Request-Uri, From and To; with ``detail`` true the whole message
+    except its Content (the server's time stamp is left out: the simulator has no clock).
+    """
+
+    level: Literal["Event", "Error", "Debugr"]
+    name: str
+    detail: bool
+    lines: tuple[str, ...]
+    summary: tuple[str, ...] = ()
+    line: int = 0
+    column: int = 0
+
+    @property
+    def text(self) -> str:
+        """The logged strings, joined as the server joins them (one per line)."""
+        return "\n".join(self.lines)
+
+    def __str__(self) -> str:
+        name = self.level if self.name == self.level else f"{self.level} (as {self.name!r})"
+        return f"[{name}] line {self.line}: " + " | ".join(self.lines)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CriticalError:
+    """A runtime fault of the script, as the server logs it; the script stops there.
+
+    ``source`` is the text of the offending line; ``str()`` renders like a Diagnostic:
+    ``file:line:col: critical error: message``, the line, a caret and a hint.
+    """
+
+    message: str
+    filename: str = "<script>"
+    line: int = 0
+    column: int = 0
+    source: str | None = None
+    hint: str | None = None
+
+    def to_diagnostic(self) -> Diagnostic:
+        """The same fault as a Diagnostic (severity "critical error") for shared renderers."""
+        return Diagnostic(severity="critical error", message=self.message,  # type: ignore[arg-type]
+                          filename=self.filename, line=self.line, column=self.column,
+                          source=self.source, hint=self.hint, code="critical")
+
+    def render(self) -> str:
+        return self.to_diagnostic().render()
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+@dataclass(slots=True, eq=False)
+class ScriptRun:
+    """Everything one execution of a script did, in order.
+
+    ``handled`` is true when a disposition counts as handled for proxyByDefault (Dispatch,
+    ProxyRequest, ProxyResponse, EndFork, a final Respond, and RetargetRequest per
+    docs/ARCHITECTURE.md). ``aborted`` is true when a critical error stopped the script.
+    """
+
+    filename: str = "<script>"
+    dispositions: list[Disposition] = field(default_factory=list)
+    log: list[LogEntry] = field(default_factory=list)
+    critical_errors: list[CriticalError] = field(default_factory=list)
+    aborted: bool = False
+    handled: bool = False
+    steps: int = 0
+    returned: bool = False   # the script body ended with a top-level ``return``
+
+    @property
+    def final(self) -> Disposition | None:
+        """The disposition that sent the message on (None if there is none)."""
+        for d in self.dispositions:
+            if d.is_final:
+                return d
+        return None
+
+    def describe(self) -> str:
+        """A few readable lines: decisions, log, critical errors."""
+        out = [f"{self.filename}: {'handled' if self.handled else 'not handled'}"
+               f"{', aborted' if self.aborted else ''}, {self.steps} steps"]
+        out += [f"  {d}" for d in self.dispositions]
+        out += [f"  {e}" for e in self.log]
+        out += ["  " + e.render().replace("\n", "\n  ") for e in self.critical_errors]
+        return "\n".join(out)
+
+    def __repr__(self) -> str:
+        kinds = ",".join(f"{d.kind}@{d.line}" for d in self.dispositions) or "none"
+        flags = ("handled " if self.handled else "") + ("aborted " if self.aborted else "")
+        return (f"<ScriptRun {flags}dispositions={kinds} log={len(self.log)} "
+                f"critical={len(self.critical_errors)} steps={self.steps}>")
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+class ScriptFault(Exception):
+    """Internal: a runtime fault of the script. The interpreter adds the location (``node``)
+    and ``Script.run`` turns it into a ``CriticalError``; it never reaches the caller."""
+
+    def __init__(self, message: str, hint: str | None = None, node: Any = None, *,
+                 recorded: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.node = node
+        self.recorded = recorded   # the CriticalError(s) are already on the run
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value + '"'
+    return str(value)
