@@ -1,0 +1,35 @@
+"""The Front End simulator (issue 3): a lab, the server application chain, and a trace of every message.
+
+    from mspl_lite.frontend import FrontEnd
+    fe = FrontEnd()                          # the built-in contoso.com lab
+    fe.register("redirect.am", priority=5)   # like New-CsServerApplication -Priority 5
+    trace = fe.send(open("invite.sip").read())
+    print(trace)                             # which applications saw it, what each did, where it went
+
+Modules: trace.py (the Trace values, the only thing diagrams and widgets read), lab.py and
+labfile.py (the deployment), chain.py (ServerApplication, Chain), builtins/ (the built-in
+applications), decisions.py, context.py, downstream.py (the parties outside), managed.py
+(Dispatch handlers), simulate.py (FrontEnd), commands.py (the command line).
+"""
+from __future__ import annotations
+
+from .chain import Chain, PythonApplication, ScriptApi, ServerApplication
+from .lab import Lab
+from .labfile import default_lab_text, load_lab, parse_lab
+from .managed import RequestReceivedEventArgs
+from .simulate import CRITICAL_ERROR_LIMIT, FrontEnd
+from .trace import Branch, Changes, Hop, LogLine, Note, Outcome, ResponseHop, Trace
+
+__all__ = [
+    "FrontEnd", "Lab", "load_lab", "parse_lab", "default_lab_text", "Chain", "ServerApplication",
+    "PythonApplication", "ScriptApi", "RequestReceivedEventArgs", "CRITICAL_ERROR_LIMIT",
+    "Trace", "Hop", "Branch", "ResponseHop", "Outcome", "Note", "Changes", "LogLine",
+    "sample_path",
+]
+
+
+def sample_path(name: str):
+    """The path of a sample shipped with mspl-lite: ``sample_path("messages/invite-jennyl.sip")``."""
+    from importlib import resources
+
+    return resources.files("mspl_lite").joinpath("data", *name.split("/"))

@@ -1,0 +1,70 @@
+"""What every built-in application of the Front End has: a name, a URI, the methods it sees.
+
+A built-in application is a small class: ``filter_reason`` says why it would not see a request
+(None = it sees it), ``on_request`` returns a Decision, ``on_response`` may touch the final
+response on its way back up, ``on_failure`` may route again when every branch it sent failed.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ..context import RequestContext
+from ..decisions import Answer, Decision, Failover, PassOn
+from ..trace import Branch
+
+__all__ = ["BuiltinApplication", "ms_diagnostics", "ALL_BUT_REGISTER"]
+
+#: The methods a routing application sees: everything a client sends to another party.
+ALL_BUT_REGISTER = frozenset({"INVITE", "MESSAGE", "SUBSCRIBE", "NOTIFY", "BENOTIFY", "INFO", "OPTIONS",
+                              "REFER", "BYE", "ACK", "CANCEL", "PRACK", "UPDATE", "PUBLISH"})
+
+
+def ms_diagnostics(ctx: RequestContext, error_id: int, reason: str, app: str) -> tuple[str, str]:
+    """An ms-diagnostics header as the Front End writes it (Diag-hdr; MS-SIPREGE 4.3.6 shows appName)."""
+    return ("ms-diagnostics", f'{error_id};reason="{reason}";source="{ctx.lab.server}";appName="{app}"')
+
+
+class BuiltinApplication:
+    """Base of the built-in applications (ClientVersionFilter ... AcpRouting)."""
+
+    name: ClassVar[str] = ""
+    #: The methods it handles; None = every method.
+    methods: ClassVar[frozenset[str] | None] = None
+    #: One line: what Lync Server 2013's documentation says it does (builtin-apps.md section 0).
+    role: ClassVar[str] = ""
+    #: True when the documented order puts it here but the reference doubts it (mspl.md 3).
+    order_guessed: ClassVar[bool] = False
+    critical: ClassVar[bool] = False
+
+    @property
+    def uri(self) -> str:
+        """The application URI. Documented for QoEAgent (http://www.microsoft.com/LCS/QoEAgent);
+        the others follow the same pattern [inferred]."""
+        return f"http://www.microsoft.com/LCS/{self.name}"
+
+    def __repr__(self) -> str:
+        return f"<built-in {self.name}>"
+
+    def filter_reason(self, ctx: RequestContext) -> str | None:
+        """None when this application sees the request; else a sentence saying why not."""
+        if self.methods is not None and ctx.method not in self.methods:
+            shown = ", ".join(sorted(self.methods)) if len(self.methods) < 6 else "calls, IMs and other user requests"
+            return f"{self.name} handles {shown}, not {ctx.method}"
+        return None
+
+    def on_request(self, ctx: RequestContext) -> Decision:
+        """Decide what to do with the request (default: pass it on)."""
+        return PassOn(sentence="nothing to do")
+
+    def on_response(self, ctx: RequestContext, response: Any) -> str:
+        """See the final response on its way back; return what was done (default: nothing)."""
+        return "passed it on"
+
+    def on_failure(self, ctx: RequestContext, branches: tuple[Branch, ...]) -> Failover | None:
+        """Every branch this application routed to failed: route again or answer (default: no)."""
+        return None
+
+    @staticmethod
+    def answer(status: int, reason: str, *headers: tuple[str, str], sentence: str = "",
+               action: str = "") -> Answer:
+        return Answer(status=status, reason=reason, headers=headers, sentence=sentence, action=action)

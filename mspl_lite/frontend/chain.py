@@ -1,0 +1,373 @@
+"""The server application chain: an ordered table of applications, like Get-CsServerApplication.
+
+Theory of operation. The chain is data: a list of ``ServerApplication`` rows whose position is
+their Priority (0 runs first). New-CsServerApplication inserts at a priority and renumbers the
+rows below; a priority past the end places the application last (Set-CsServerApplication,
+mspl.md 3). An application placed above UserServices must declare
+``<allowRegistrationBeforeUserServices/>`` or the server refuses it (dn439109); the server also
+refuses an application whose serverFilter roles exclude this server's role (bb679985).
+
+Three kinds of rows: the built-in applications (builtins/), MSPL applications (a manifest and
+its compiled Script), and ``PythonApplication`` -- a hand-written Python function standing in
+for a script, used to compare costs (bench/bench_chain.py) and to try ideas quickly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable, Literal
+
+from ..errors import RegistrationRefused, UsageError
+from ..manifest import ApplicationManifest, RequestFilter, ResponseFilter
+from .builtins import BuiltinApplication, ORDER_GUESSED, default_builtins
+from .lab import aor_of
+
+__all__ = ["ServerApplication", "PythonApplication", "ScriptApi", "Chain", "strict_route_reason"]
+
+AppKind = Literal["builtin", "mspl", "python"]
+
+
+# ---------------------------------------------------------------------------------------------
+# A Python stand-in for a script
+
+
+class ScriptApi:
+    """What a PythonApplication's handler may do: the MSPL dispositions, in Python."""
+
+    __slots__ = ("run", "_Disposition", "_LogEntry")
+
+    def __init__(self, run):
+        from ..language.run import Disposition, LogEntry
+
+        self.run = run
+        self._Disposition = Disposition
+        self._LogEntry = LogEntry
+
+    def __repr__(self) -> str:
+        return f"<ScriptApi {len(self.run.dispositions)} dispositions>"
+
+    def _final(self, d) -> None:
+        self.run.dispositions.append(d)
+        if d.handles:
+            self.run.handled = True
+
+    def proxy_request(self, uri: str = "") -> None:
+        """ProxyRequest(uri): "" hands the request on; a URI routes it there."""
+        self._final(self._Disposition(kind="proxy", line=0, column=0, uri=uri))
+
+    def retarget_request(self, uri: str) -> None:
+        """RetargetRequest(uri): a new target user; later applications route it."""
+        self._final(self._Disposition(kind="retarget", line=0, column=0, uri=uri))
+
+    def respond(self, status: int, reason: str, *headers: str) -> None:
+        """Respond(status, reason, "Name=value", ...)."""
+        pairs = tuple(tuple(h.split("=", 1)) for h in headers)
+        self._final(self._Disposition(kind="respond", line=0, column=0, status=status, reason=reason,
+                                      headers=pairs))
+
+    def proxy_response(self) -> None:
+        self._final(self._Disposition(kind="proxy_response", line=0, column=0))
+
+    def dispatch(self, method: str, *args: Any) -> None:
+        self._final(self._Disposition(kind="dispatch", line=0, column=0, method=method, args=args))
+
+    def fork(self, *uris: str) -> None:
+        """BeginFork(); Fork(u) for each; EndFork()."""
+        self._final(self._Disposition(kind="fork", line=0, column=0, fork_uris=tuple(uris)))
+
+    def log(self, level: str, *lines: str) -> None:
+        lvl = level if level in ("Event", "Error", "Debugr") else "Debugr"
+        self.run.log.append(self._LogEntry(level=lvl, name=level, detail=False, lines=tuple(lines)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PythonApplication:
+    """A hand-written Python function in place of an MSPL script (same filters, same dispositions).
+
+    ``handler(message, api)`` reads the sip message and calls ``api.proxy_request(...)``,
+    ``api.retarget_request(...)``, ``api.respond(...)``, ``api.log(...)``.
+    """
+
+    name: str
+    handler: Callable[[Any, ScriptApi], None]
+    uri: str = ""
+    request_filter: RequestFilter = field(default_factory=RequestFilter)
+    response_filter: ResponseFilter = field(default_factory=ResponseFilter)
+    proxy_by_default: bool = True
+    allow_registration_before_user_services: bool = False
+
+    def __post_init__(self):
+        if not self.uri:
+            object.__setattr__(self, "uri", f"http://python.mspl-lite.local/{self.name}")
+
+    def run(self, message, env=None):
+        """Run the handler like Script.run: returns a ScriptRun."""
+        from ..language.run import ScriptRun
+
+        run = ScriptRun(filename=f"<python {self.name}>")
+        self.handler(message, ScriptApi(run))
+        return run
+
+    def __repr__(self) -> str:
+        return f"<PythonApplication {self.name}>"
+
+
+# ---------------------------------------------------------------------------------------------
+# Filters
+
+
+def strict_route_reason(request, lab) -> str | None:
+    """Why a request counts as strictly routed (requestFilter strictRoute), or None.
+
+    Documented conditions (dn439115, partly truncated): the Request-URI has maddr; the request
+    arrived with a Route naming this server as a strict (no ;lr) route [inferred reading].
+    """
+    uri = request.request_uri
+    if ";maddr=" in uri.lower():
+        return "its Request-URI has a maddr parameter"
+    for route in request.get_all("Route"):
+        text = route.lower()
+        host = (aor_of(route) or "").split("@")[-1] or text
+        if ";lr" not in text and (lab.server in text or lab.pool in text or lab.is_this_server(host)):
+            return "it carries a strict Route (no ;lr) to this server"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# One row of the chain
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerApplication:
+    """One application of the chain: what Get-CsServerApplication shows, plus what runs."""
+
+    name: str
+    uri: str
+    kind: AppKind
+    enabled: bool = True
+    critical: bool = False
+    script_name: str | None = None
+    builtin: BuiltinApplication | None = None
+    manifest: ApplicationManifest | None = None
+    script: Any = None          # the compiled Script of an MSPL application
+    python: PythonApplication | None = None
+    order_guessed: bool = False
+
+    def __repr__(self) -> str:
+        state = "" if self.enabled else " (disabled)"
+        return f"<ServerApplication {self.name} {self.kind}{state}>"
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.kind == "builtin"
+
+    @property
+    def allow_registration_before_user_services(self) -> bool:
+        if self.manifest is not None:
+            return self.manifest.allow_registration_before_user_services
+        if self.python is not None:
+            return self.python.allow_registration_before_user_services
+        return True
+
+    @property
+    def proxy_by_default(self) -> bool:
+        if self.manifest is not None:
+            return self.manifest.proxy_by_default
+        if self.python is not None:
+            return self.python.proxy_by_default
+        return True
+
+    @property
+    def request_filter(self) -> RequestFilter | None:
+        if self.manifest is not None:
+            return self.manifest.request_filter
+        if self.python is not None:
+            return self.python.request_filter
+        return None
+
+    @property
+    def response_filter(self) -> ResponseFilter | None:
+        if self.manifest is not None:
+            return self.manifest.response_filter
+        if self.python is not None:
+            return self.python.response_filter
+        return None
+
+    def runner(self):
+        """The object whose ``run(message, env)`` gives a ScriptRun (script or Python stand-in)."""
+        return self.script if self.kind == "mspl" else self.python
+
+    def filter_reason(self, ctx) -> str | None:
+        """None when the application sees this request; else why its filter keeps it out."""
+        if self.builtin is not None:
+            return self.builtin.filter_reason(ctx)
+        rf = self.request_filter
+        if rf is None:
+            return None
+        request = ctx.request
+        if not rf.accepts_method(request.method):
+            return f"requestFilter methodNames={rf.method_names_text} does not include {request.method}"
+        if not rf.strict_route:
+            why = strict_route_reason(request, ctx.lab)
+            if why:
+                return f"strictRoute is false and {why}"
+        if not rf.registrar_generated:
+            top_via = (request.get("Via") or "").lower()
+            if ctx.lab.server in top_via or ctx.lab.pool in top_via:
+                return "registrarGenerated is false and the request was generated by this server"
+        if rf.domain_supported:
+            # Decision (mspl.md 2 UNCERTAIN): domainSupported="true" passes only requests for a
+            # domain this pool serves.
+            domain = ctx.target_domain()
+            if domain is not None and not ctx.lab.supports_domain(domain):
+                return f'domainSupported="true" and {domain} is not a domain of this pool'
+        return None
+
+    def accepts_response(self, status: int) -> bool:
+        if self.builtin is not None:
+            return True
+        rf = self.response_filter
+        return rf is None or rf.accepts(status)
+
+    def listing_row(self, pool: str, priority: int) -> dict:
+        """The fields Get-CsServerApplication prints for this application."""
+        return {
+            "Identity": f"service:Registrar:{pool}/{self.name}",
+            "Priority": priority,
+            "Uri": self.uri,
+            "Name": self.name,
+            "Enabled": self.enabled,
+            "Critical": self.critical,
+            "ScriptName": self.script_name or "",
+            "Kind": self.kind,
+            "OrderGuessed": self.order_guessed,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# The chain
+
+
+class Chain:
+    """The ordered applications of one Registrar service; position = Priority."""
+
+    __slots__ = ("pool", "_apps")
+
+    def __init__(self, pool: str, apps: Iterable[ServerApplication] = ()):
+        self.pool = pool
+        self._apps: list[ServerApplication] = list(apps)
+
+    @classmethod
+    def default(cls, pool: str) -> "Chain":
+        """The built-in applications of a Lync Server 2013 Front End in the documented order."""
+        rows = []
+        for b in default_builtins():
+            rows.append(ServerApplication(name=b.name, uri=b.uri, kind="builtin", enabled=True,
+                                          critical=b.critical, builtin=b,
+                                          order_guessed=b.name in ORDER_GUESSED))
+        return cls(pool, rows)
+
+    def __repr__(self) -> str:
+        return f"<Chain {self.pool}: {', '.join(a.name for a in self._apps)}>"
+
+    def __len__(self) -> int:
+        return len(self._apps)
+
+    def __iter__(self):
+        return iter(self._apps)
+
+    def __getitem__(self, index: int) -> ServerApplication:
+        return self._apps[index]
+
+    @property
+    def apps(self) -> tuple[ServerApplication, ...]:
+        return tuple(self._apps)
+
+    def index(self, name: str) -> int:
+        """Priority of the application called ``name`` (case-insensitive); KeyError if absent."""
+        for i, app in enumerate(self._apps):
+            if app.name.lower() == name.lower():
+                return i
+        raise KeyError(f"no application named {name!r} in the chain")
+
+    def get(self, name: str) -> ServerApplication:
+        return self._apps[self.index(name)]
+
+    def insert(self, app: ServerApplication, priority: int | None = None) -> int:
+        """New-CsServerApplication: put ``app`` at ``priority`` (None or past the end: last).
+
+        Raises RegistrationRefused with the server's reason when an application would run
+        before UserServices without <allowRegistrationBeforeUserServices/>, or when the name is
+        already taken. Returns the priority it got.
+        """
+        if any(a.name.lower() == app.name.lower() for a in self._apps):
+            raise RegistrationRefused(
+                f"Cannot register {app.name}: an application named {app.name!r} already exists in "
+                f"Service:Registrar:{self.pool} (Identity must be unique). Remove it first or give the "
+                "new one another name.")
+        if priority is not None and priority < 0:
+            raise RegistrationRefused(f"Cannot register {app.name}: Priority must be 0 or more, not {priority}.")
+        position = len(self._apps) if priority is None or priority > len(self._apps) else priority
+        try:
+            us = self.index("UserServices")
+        except KeyError:
+            us = -1
+        if position <= us and not app.allow_registration_before_user_services:
+            raise RegistrationRefused(
+                f"Cannot register {app.name} at priority {position}: it would run before UserServices "
+                f"(priority {us}), and its manifest does not declare <allowRegistrationBeforeUserServices/>. "
+                "The server refuses the registration and logs an event (dn439109). Add the element to the "
+                f"manifest, or register it at priority {us + 1} or later.")
+        self._apps.insert(position, app)
+        return position
+
+    def remove(self, name: str) -> ServerApplication:
+        """Remove-CsServerApplication: the rows below move up one priority."""
+        return self._apps.pop(self.index(name))
+
+    def replace(self, name: str, **changes) -> ServerApplication:
+        """Set-CsServerApplication -Enabled/-Critical: change a row in place."""
+        i = self.index(name)
+        allowed = {"enabled", "critical"}
+        if not set(changes) <= allowed:
+            raise UsageError(f"only {sorted(allowed)} can be changed, not {sorted(set(changes) - allowed)}")
+        self._apps[i] = replace(self._apps[i], **changes)
+        return self._apps[i]
+
+    # -- listing ----------------------------------------------------------------------------
+
+    def listing(self) -> list[dict]:
+        """Get-CsServerApplication as rows of dicts, in priority order."""
+        return [app.listing_row(self.pool, i) for i, app in enumerate(self._apps)]
+
+    def listing_text(self) -> str:
+        """Get-CsServerApplication's list format, one block per application, then the notes."""
+        blocks = []
+        for row in self.listing():
+            lines = []
+            for key in ("Identity", "Priority", "Uri", "Name", "Enabled", "Critical", "ScriptName"):
+                value = row[key]
+                if isinstance(value, bool):
+                    value = "True" if value else "False"
+                lines.append(f"{key:<11}: {value}")
+            if row["Kind"] == "builtin":
+                note = "built-in; priority number inferred"
+                if row["OrderGuessed"]:
+                    note += "; its place relative to DefaultRouting is a guess"
+                lines.append(f"{'Note':<11}: {note}")
+            elif row["Kind"] == "python":
+                lines.append(f"{'Note':<11}: Python stand-in (not an MSPL script)")
+            blocks.append("\n".join(lines))
+        footer = ("The order of the built-in applications is the order the Lync Server 2013 documentation "
+                  "lists them (Gg182575: \"the scripts run in the order they are listed\"); their Priority "
+                  "numbers and Uris are inferred. (mspl.md 3, builtin-apps.md 0)")
+        return "\n\n".join(blocks) + "\n\n" + footer
+
+    def table_text(self) -> str:
+        """A compact one-line-per-application table (Get-CsServerApplication | Format-Table)."""
+        width = max([len(a.name) for a in self._apps] + [4])
+        out = [f"{'Priority':>8}  {'Name':<{width}}  {'Enabled':<7}  {'Critical':<8}  Uri"]
+        for i, app in enumerate(self._apps):
+            mark = " *" if app.order_guessed else ""
+            out.append(f"{i:>8}  {app.name:<{width}}  {str(app.enabled):<7}  {str(app.critical):<8}  {app.uri}{mark}")
+        out.append("* documented order, but whether it runs in this place is a guess (mspl.md 3)")
+        return "\n".join(out)

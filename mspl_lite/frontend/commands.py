@@ -1,0 +1,108 @@
+"""``mspl-lite apps`` and ``mspl-lite trace``: the chain and one transaction from the command line.
+
+    mspl-lite apps  [--app FILE.am@PRIORITY ...] [--lab FILE] [--json]
+    mspl-lite trace MESSAGE_FILE --app FILE.am@PRIORITY [--app ...] [--lab FILE] [--json]
+
+Without ``@PRIORITY`` an application goes just above UserServices when its manifest has
+<allowRegistrationBeforeUserServices/>, otherwise just below it; a priority past the end of the
+chain places it last. Errors are MsplLiteError values: cli.py prints them and exits 1.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import TextIO
+
+from ..errors import InputError
+from .simulate import FrontEnd
+
+__all__ = ["apps_command", "trace_command", "parse_app_spec"]
+
+
+def parse_app_spec(spec: str) -> tuple[str, int | None]:
+    """``"redirect.am@5"`` -> ("redirect.am", 5); ``"redirect.am"`` -> ("redirect.am", None)."""
+    if "@" in spec:
+        path, _, prio = spec.rpartition("@")
+        if prio.strip().isdigit() and path:
+            return path, int(prio)
+        if not os.path.exists(spec):
+            raise InputError.at(f"--app {spec!r}: the priority after '@' must be a number 0 or more",
+                                filename=spec, hint="write --app FILE.am@5 (priority 0 runs first), or leave "
+                                                    "@PRIORITY out to place the application next to UserServices")
+    return spec, None
+
+
+def _front_end(args) -> FrontEnd:
+    fe = FrontEnd(getattr(args, "lab", None))
+    for spec in getattr(args, "app", None) or []:
+        path, priority = parse_app_spec(spec)
+        fe.register(path, priority)
+    return fe
+
+
+def _diagram(args, what, out: TextIO) -> int | None:
+    """--diagram FILE: drawn by mspl_lite.view when it is there; otherwise say so (exit status 1).
+
+    Uses ``mspl_lite.view.chain_diagram(front_end)`` / ``transaction_diagram(trace)``, each returning a
+    Diagram with ``save(path)``; a missing renderer is the view's own MsplLiteError.
+    """
+    import importlib
+    import sys
+
+    path = getattr(args, "diagram", None)
+    if not path:
+        return None
+    if args.command == "trace":
+        places = [("mspl_lite.view", "transaction_diagram"), ("mspl_lite.view.trace_diagram", "transaction_diagram")]
+    else:
+        places = [("mspl_lite.view", "chain_diagram"), ("mspl_lite.view.chain_diagram", "chain_diagram")]
+    draw = None
+    for module, name in places:
+        try:
+            draw = getattr(importlib.import_module(module), name, None)
+        except ImportError:
+            draw = None
+        if draw is not None:
+            break
+    if draw is None:
+        print("mspl-lite: --diagram is not available yet: the diagram module (mspl_lite.view) is not "
+              "installed in this version. Run without --diagram.", file=sys.stderr)
+        return 1
+    draw(what).save(path)
+    return None
+
+
+def apps_command(args, out: TextIO) -> int:
+    """Print the chain like Get-CsServerApplication (or JSON rows with --json)."""
+    fe = _front_end(args)
+    status = _diagram(args, fe, out)
+    if status:
+        return status
+    if getattr(args, "json", False):
+        json.dump({"pool": fe.lab.pool, "apps": fe.apps,
+                   "note": "Built-in order as documented (Gg182575); numeric priorities and Uris inferred."},
+                  out, indent=2)
+        out.write("\n")
+    else:
+        out.write(fe.listing() + "\n")
+    return 0
+
+
+def trace_command(args, out: TextIO) -> int:
+    """Simulate one transaction of MESSAGE_FILE through the chain; text, or JSON with --json."""
+    from ..sip import parse_message
+
+    fe = _front_end(args)
+    with open(args.message, "rb") as f:
+        data = f.read()
+    message = parse_message(data, filename=args.message)
+    trace = fe.send(message)
+    status = _diagram(args, trace, out)
+    if status:
+        return status
+    if getattr(args, "json", False):
+        json.dump(trace.to_json(), out, indent=2)
+        out.write("\n")
+    else:
+        out.write(trace.text() + "\n")
+    return 0

@@ -1,0 +1,94 @@
+"""What an application decides about a request: pass it on, route it, answer it, drop it.
+
+Built-in applications return these; simulate.py turns MSPL dispositions into the same values,
+so the chain treats every application alike. ``Target`` is one place a routed request goes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Target", "PassOn", "Route", "Answer", "Drop", "Failover", "Decision"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """Where a routed request goes: the URI it is sent to and who is there.
+
+    ``kind``: endpoint | gateway | edge | voicemail | application | pool | acp | uri.
+    ``party`` is the lab object that answers (an Endpoint, Gateway, Partner, TrustedApplication,
+    ExchangeUm, Pool, Acp) or None when nobody in the lab is at that address.
+    ``request_uri`` is the Request-URI on this branch (a contact, or the number for a gateway).
+    """
+
+    uri: str
+    kind: str
+    label: str = ""
+    party: Any = None
+    request_uri: str | None = None
+    number: str | None = None   # the dialled number on a gateway branch
+
+    def __repr__(self) -> str:
+        return f"<Target {self.kind} {self.uri}>"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PassOn:
+    """Hand the request to the next application (the application may have changed it)."""
+
+    action: str = "passed on"
+    sentence: str = ""
+    retargeted: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Route:
+    """Send the request out of the server; every later application is skipped.
+
+    ``fork``: all targets at once (parallel fork); otherwise the targets are one destination.
+    ``diagnostics``: an ms-diagnostics value the server adds when the route fails (optional).
+    """
+
+    targets: tuple[Target, ...]
+    action: str
+    sentence: str = ""
+    fork: bool = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "targets", tuple(self.targets))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Answer:
+    """Answer the request with a final (or provisional) response; later applications are skipped."""
+
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...] = ()
+    action: str = ""
+    sentence: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "headers", tuple(self.headers))
+        if not self.action:
+            object.__setattr__(self, "action", f"responded {self.status} {self.reason}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Drop:
+    """The request is gone: no response, no forwarding (proxyByDefault false and no action)."""
+
+    action: str = "dropped"
+    sentence: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failover:
+    """After every branch of a route failed: ``by`` (an application) routes again or answers."""
+
+    by: str
+    then: Route | Answer
+    sentence: str = ""
+
+
+Decision = PassOn | Route | Answer | Drop

@@ -1,0 +1,127 @@
+"""Registering applications like New-CsServerApplication, and listing them like Get-CsServerApplication."""
+from __future__ import annotations
+
+import pytest
+
+from _frontend_support import app, im
+from mspl_lite.errors import RegistrationRefused
+from mspl_lite.frontend import FrontEnd, PythonApplication
+from mspl_lite.frontend.builtins import BUILTIN_ORDER
+from mspl_lite.manifest import parse_manifest
+
+DOCUMENTED_ORDER = ["ClientVersionFilter", "TranslationService", "IncomingFederation", "UserServices",
+                    "InterClusterRouting", "IIMFilter", "UserPinService", "DefaultRouting", "ExumRouting",
+                    "OutboundRouting", "QoEAgent", "OutgoingFederation", "AcpRouting"]
+
+
+def names(fe):
+    return [row["Name"] for row in fe.apps]
+
+
+def test_default_chain_is_the_documented_order_with_priorities_from_zero():
+    fe = FrontEnd()
+    assert names(fe) == DOCUMENTED_ORDER
+    assert [row["Priority"] for row in fe.apps] == list(range(13))
+    assert [cls.name for cls in BUILTIN_ORDER] == DOCUMENTED_ORDER
+
+
+def test_listing_looks_like_get_csserverapplication_and_flags_the_guesses():
+    fe = FrontEnd()
+    text = fe.listing()
+    assert "Identity   : service:Registrar:pool01.contoso.com/UserServices" in text
+    assert "Uri        : http://www.microsoft.com/LCS/QoEAgent" in text
+    guessed = {row["Name"] for row in fe.apps if row["OrderGuessed"]}
+    assert guessed == {"DefaultRouting", "ExumRouting", "OutboundRouting"}
+    assert "priority number inferred" in text and "a guess" in text
+
+
+def test_default_priority_is_just_below_userservices_or_just_above_it_when_allowed():
+    fe = FrontEnd()
+    us = fe.chain.index("UserServices")
+    fe.register(app("redirect-im-retarget.am"))
+    assert fe.chain.index("RedirectImRetarget") == us + 1
+    fe.register(app("first.am"))                       # declares allowRegistrationBeforeUserServices
+    assert fe.chain.index("First") == us
+    assert fe.chain.index("UserServices") == us + 1
+
+
+def test_inserting_renumbers_the_applications_below():
+    fe = FrontEnd()
+    before = names(fe)
+    fe.register(app("redirect-im-retarget.am"), priority=5)
+    after = names(fe)
+    assert after[5] == "RedirectImRetarget"
+    assert after[:5] == before[:5] and after[6:] == before[5:]
+    assert fe.apps[6]["Priority"] == 6 and fe.apps[6]["Name"] == before[5]
+    fe.remove("RedirectImRetarget")
+    assert names(fe) == before
+
+
+def test_a_priority_past_the_end_places_the_application_last():
+    fe = FrontEnd()
+    fe.register(app("silent.am"), priority=500)
+    assert names(fe)[-1] == "Silent" and fe.apps[-1]["Priority"] == 13
+
+
+def test_registering_above_userservices_without_the_manifest_element_is_refused_with_the_reason():
+    fe = FrontEnd()
+    with pytest.raises(RegistrationRefused) as err:
+        fe.register(app("redirect-im-retarget.am"), priority=0)
+    assert "allowRegistrationBeforeUserServices" in str(err.value)
+    assert "UserServices" in str(err.value)
+    assert names(fe) == DOCUMENTED_ORDER                # nothing changed
+
+
+def test_the_manifest_element_allows_priority_zero():
+    fe = FrontEnd()
+    fe.register(app("first.am"), priority=0)
+    assert names(fe)[0] == "First"
+    trace = fe.send(im("sip:nuriag@contoso.com", "hi"))
+    assert trace.hops[0].app == "First" and trace.hops[0].ran
+    assert trace.log[0].text == "first"
+
+
+def test_a_second_application_with_the_same_name_is_refused():
+    fe = FrontEnd()
+    fe.register(app("silent.am"))
+    with pytest.raises(RegistrationRefused, match="already exists"):
+        fe.register(app("silent.am"))
+
+
+def test_server_filter_roles_that_exclude_the_front_end_are_refused():
+    text = open(app("silent.am")).read().replace('<r:scriptOnly/>', '<r:serverFilter roles="AccessProxy"/>\n  <r:scriptOnly/>')
+    manifest = parse_manifest(text, filename="edge-only.am")
+    with pytest.raises(RegistrationRefused, match="serverFilter"):
+        FrontEnd().register(manifest)
+
+
+def test_disabled_applications_are_skipped_with_why_disabled():
+    fe = FrontEnd()
+    fe.register(app("redirect-im-retarget.am"), enabled=False)
+    trace = fe.send(im("sip:jennyl@contoso.com", "hello"))
+    hop = trace.hop("RedirectImRetarget")
+    assert not hop.ran and hop.why == "disabled"
+    assert trace.outcome.destination == fe.registrations["jennyl@contoso.com"][0].contact
+
+
+def test_a_disabled_builtin_costs_its_job():
+    fe = FrontEnd()
+    fe.set_enabled("IIMFilter", False)
+    trace = fe.send(im("sip:nuriag@contoso.com", "see http://www.fabrikam.com"))
+    assert trace.hop("IIMFilter").why == "disabled"
+    assert "_http" not in trace.forwarded
+
+
+def test_python_stand_in_application_behaves_like_the_script():
+    def redirect(message, api):
+        if hasattr(message, "method") and "jennyl@contoso.com" in message.request_uri.lower():
+            api.retarget_request("sip:nuriag@contoso.com")
+
+    fe_py, fe_am = FrontEnd(), FrontEnd()
+    fe_py.register(PythonApplication(name="RedirectImRetarget", handler=redirect))
+    fe_am.register(app("redirect-im-retarget.am"))
+    message = im("sip:jennyl@contoso.com", "see http://www.fabrikam.com")
+    t_py, t_am = fe_py.send(message), fe_am.send(message)
+    assert t_py.outcome == t_am.outcome
+    assert [(h.app, h.ran, h.why, h.effect) for h in t_py.hops] == [(h.app, h.ran, h.why, h.effect) for h in t_am.hops]
+    assert fe_py.apps[4]["Kind"] == "python"

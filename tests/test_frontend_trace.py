@@ -1,0 +1,71 @@
+"""The Trace values: validation, the text form, the JSON form."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from _frontend_support import app, im
+from mspl_lite.frontend import FrontEnd, Hop, Outcome, Trace
+from mspl_lite.frontend.trace import WHY, Changes, HeaderChange, Note
+
+
+def test_hop_validates_its_why_and_effect():
+    with pytest.raises(ValueError):
+        Hop(app="X", priority=0, builtin=False, ran=False, why="because")
+    with pytest.raises(ValueError):
+        Hop(app="X", priority=0, builtin=False, ran=True, why="filter")
+    with pytest.raises(ValueError):
+        Hop(app="X", priority=0, builtin=False, ran=True, effect="teleported")
+    with pytest.raises(ValueError):
+        Outcome(kind="vanished", decided_by="X")
+    with pytest.raises(ValueError):
+        Note(kind="rumour", text="x")
+
+
+def test_changes_describe_request_uri_headers_and_body():
+    c = Changes(request_uri_before="sip:a@x", request_uri_after="sip:b@x",
+                headers=(HeaderChange(name="X-A", before=None, after="1"),), body_before="a", body_after="b")
+    assert not c.empty and c.request_uri_changed and c.body_changed
+    assert c.headers[0].kind == "added"
+    assert c.to_json()["request_uri"] == {"before": "sip:a@x", "after": "sip:b@x"}
+    assert Changes(request_uri_before="u", request_uri_after="u").empty
+
+
+def test_every_skipped_hop_uses_the_documented_vocabulary():
+    fe = FrontEnd()
+    fe.register(app("silent.am"))
+    fe.set_enabled("IncomingFederation", False)
+    trace = fe.send(im("sip:jennyl@contoso.com", "hi"))
+    whys = {h.why for h in trace.hops if not h.ran}
+    assert whys == {"filter", "disabled", "not-reached"}
+    assert whys <= set(WHY)
+
+
+def test_text_form_names_every_application_and_the_outcome():
+    fe = FrontEnd()
+    fe.register(app("redirect-im-retarget.am"))
+    trace = fe.send(im("sip:jennyl@contoso.com", "see http://www.fabrikam.com/x"))
+    text = str(trace)
+    for hop in trace.hops:
+        assert hop.app in text
+    assert "Outcome: proxied to" in text and "Request-URI: sip:jennyl@contoso.com -> sip:nuriag@contoso.com" in text
+    assert "Response 200 OK, bottom to top:" in text
+    assert repr(trace).startswith("<Trace MESSAGE sip:jennyl@contoso.com: proxied to")
+
+
+def test_json_form_round_trips_through_json():
+    trace = FrontEnd().send(im("sip:jennyl@contoso.com", "hi"))
+    data = json.loads(json.dumps(trace.to_json()))
+    assert data["outcome"]["kind"] == "proxied" and data["forwarded"] == trace.forwarded
+    assert [h["app"] for h in data["hops"]] == [h.app for h in trace.hops]
+    assert data["responses"][0]["status"] == 200
+
+
+def test_hop_lookup_and_ran():
+    trace = FrontEnd().send(im("sip:jennyl@contoso.com", "hi"))
+    assert trace.hop("iimfilter").app == "IIMFilter"
+    assert "DefaultRouting" in trace.ran and "ClientVersionFilter" not in trace.ran
+    with pytest.raises(KeyError):
+        trace.hop("NoSuchApp")
+    assert isinstance(trace, Trace)
