@@ -393,6 +393,41 @@ def test_proxy_request_with_a_literal_uri():
     assert warnings(GUARD + 'ProxyRequest(""); u = "sip:x@y"; ProxyRequest(u);') == []
 
 
+ALLOW_BEFORE_US = "<lc:allowRegistrationBeforeUserServices/>"
+RETARGET = GUARD + 'Log("Event", false, "to Terry");\nRetargetRequest("sip:terrya@contoso.com");'
+
+
+def test_retarget_request_in_a_manifest_without_allow_registration_before_user_services():
+    # Dn439073: an application calling RetargetRequest must sit above UserServices.
+    d = the_warning(RETARGET, NO_RESPONSES)
+    assert d.code == "retarget-below-userservices"
+    assert "RetargetRequest" in d.message and "allowRegistrationBeforeUserServices" in d.message
+    assert "allowRegistrationBeforeUserServices/>" in d.hint and "priority smaller than UserServices" in d.hint
+    # at the call, in the manifest's own line numbers: the script starts on line 4 of t.am
+    assert (d.filename, d.line, d.column) == ("t.am", 6, 1)
+    assert d.source.startswith('RetargetRequest("sip:terrya@contoso.com");')
+
+
+def test_retarget_request_is_quiet_when_the_manifest_declares_the_element_or_is_not_known():
+    assert warnings(RETARGET, NO_RESPONSES + ALLOW_BEFORE_US) == []
+    assert warnings(RETARGET) == []                                    # a bare script: no manifest to judge
+    script = parse_script(RETARGET, filename="t.mspl")
+    assert check(script, manifest=SimpleNamespace()) == []             # a manifest that does not say
+    said = check(script, manifest=SimpleNamespace(allow_registration_before_user_services=False))
+    assert [d.code for d in said] == ["retarget-below-userservices"]
+
+
+def test_retarget_below_userservices_is_said_once_per_script():
+    source = ('function away(u) { RetargetRequest(u); }\n' + GUARD +
+              'if (true) { away("sip:a@contoso.com"); } else { RetargetRequest("sip:b@contoso.com"); }')
+    found = [d for d in run(source, NO_RESPONSES) if d.code == "retarget-below-userservices"]
+    assert len(found) == 1 and found[0].line == 4         # the first call, inside away()
+
+
+def test_proxy_request_needs_no_allow_registration_before_user_services():
+    assert warnings(GUARD + 'ProxyRequest("");', NO_RESPONSES) == []
+
+
 def test_no_routing_with_proxy_by_default_false():
     d = the_warning('Log("Event", 1, "seen");', '<lc:proxyByDefault action="false"/>')
     assert d.code == "no-routing"

@@ -38,11 +38,25 @@ def test_listing_looks_like_get_csserverapplication_and_flags_the_guesses():
 def test_default_priority_is_just_below_userservices_or_just_above_it_when_allowed():
     fe = FrontEnd()
     us = fe.chain.index("UserServices")
-    fe.register(app("redirect-im-retarget.am"))
-    assert fe.chain.index("RedirectImRetarget") == us + 1
+    fe.register(app("block-word.am"))                  # no allowRegistrationBeforeUserServices
+    assert fe.chain.index("BlockWord") == us + 1
     fe.register(app("first.am"))                       # declares allowRegistrationBeforeUserServices
     assert fe.chain.index("First") == us
     assert fe.chain.index("UserServices") == us + 1
+    assert fe.chain.index("BlockWord") == us + 2
+
+
+def test_the_retargetrequest_samples_and_their_proxyrequest_twins_go_just_above_userservices():
+    # Dn439073: an application calling RetargetRequest must be above UserServices.
+    for name, app_name in [("redirect-im-retarget.am", "RedirectImRetarget"),
+                           ("redirect-im-proxy.am", "RedirectImProxy"),
+                           ("redirect-call-retarget.am", "RedirectCallRetarget"),
+                           ("redirect-call-proxy.am", "RedirectCallProxy")]:
+        fe = FrontEnd()
+        us = fe.chain.index("UserServices")
+        fe.register(app(name))
+        assert fe.chain.index(app_name) == us, name
+        assert fe.chain.index("UserServices") == us + 1, name
 
 
 def test_inserting_renumbers_the_applications_below():
@@ -66,7 +80,7 @@ def test_a_priority_past_the_end_places_the_application_last():
 def test_registering_above_userservices_without_the_manifest_element_is_refused_with_the_reason():
     fe = FrontEnd()
     with pytest.raises(RegistrationRefused) as err:
-        fe.register(app("redirect-im-retarget.am"), priority=0)
+        fe.register(app("block-word.am"), priority=0)
     assert "allowRegistrationBeforeUserServices" in str(err.value)
     assert "UserServices" in str(err.value)
     assert names(fe) == DOCUMENTED_ORDER                # nothing changed
@@ -118,10 +132,12 @@ def test_python_stand_in_application_behaves_like_the_script():
             api.retarget_request("sip:nuriag@contoso.com")
 
     fe_py, fe_am = FrontEnd(), FrontEnd()
-    fe_py.register(PythonApplication(name="RedirectImRetarget", handler=redirect))
+    fe_py.register(PythonApplication(name="RedirectImRetarget", handler=redirect,
+                                     allow_registration_before_user_services=True))
     fe_am.register(app("redirect-im-retarget.am"))
     message = im("sip:jennyl@contoso.com", "see http://www.fabrikam.com")
     t_py, t_am = fe_py.send(message), fe_am.send(message)
     assert t_py.outcome == t_am.outcome
     assert [(h.app, h.ran, h.why, h.effect) for h in t_py.hops] == [(h.app, h.ran, h.why, h.effect) for h in t_am.hops]
-    assert fe_py.apps[4]["Kind"] == "python"
+    assert fe_py.apps[3]["Name"] == "RedirectImRetarget" and fe_py.apps[3]["Kind"] == "python"
+    assert not any("UserServices" in n.text for n in t_py.notes + t_am.notes)   # both placed right

@@ -22,7 +22,7 @@ def write(tmp_path, name, text):
 
 def test_trace_json_has_the_contract_keys(tmp_path):
     msg = write(tmp_path, "im.sip", im("sip:jennyl@contoso.com", "see http://www.fabrikam.com/x"))
-    result = run_cli("trace", msg, "--app", app("redirect-im-retarget.am") + "@4", "--json")
+    result = run_cli("trace", msg, "--app", app("redirect-im-retarget.am"), "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["outcome"]["kind"] == "proxied"
@@ -31,7 +31,9 @@ def test_trace_json_has_the_contract_keys(tmp_path):
     assert len(data["hops"]) == 14
     assert all(CONTRACT_HOP_KEYS <= set(h) for h in data["hops"])
     assert [h["priority"] for h in data["hops"]] == list(range(14))
-    assert data["hops"][4]["app"] == "RedirectImRetarget" and data["hops"][4]["ran"] is True
+    # No @PRIORITY: just above UserServices, as its <allowRegistrationBeforeUserServices/> allows.
+    assert data["hops"][3]["app"] == "RedirectImRetarget" and data["hops"][3]["ran"] is True
+    assert data["hops"][4]["app"] == "UserServices"
     skipped = [h for h in data["hops"] if not h["ran"]]
     assert skipped and all(h["why"] for h in skipped)
     assert "_http://www.fabrikam.com/x" in data["forwarded"]
@@ -65,7 +67,7 @@ def test_apps_prints_the_chain_like_get_csserverapplication():
 
 def test_refused_registration_exits_1_with_the_reason_and_no_traceback(tmp_path):
     msg = write(tmp_path, "im.sip", im("sip:jennyl@contoso.com", "hello"))
-    result = run_cli("trace", msg, "--app", app("redirect-im-retarget.am") + "@0", "--json")
+    result = run_cli("trace", msg, "--app", app("block-word.am") + "@0", "--json")
     assert result.returncode == 1
     assert "allowRegistrationBeforeUserServices" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""

@@ -29,13 +29,31 @@ def test_every_sample_message_gives_its_expected_outcome():
         assert (trace.outcome.kind, trace.outcome.status) == EXPECTED[name], (name, trace.outcome.summary())
 
 
+#: The RetargetRequest samples must sit above UserServices (Dn439073); their ProxyRequest twins
+#: sit in the same place so that the comparison is like for like.
+ABOVE_USER_SERVICES = {"redirect-im-retarget.am", "redirect-im-proxy.am",
+                       "redirect-call-retarget.am", "redirect-call-proxy.am"}
+
+
 def test_every_sample_app_registers_on_the_default_front_end():
     for path in sorted(sample_path("apps").iterdir()):
         if path.name.endswith(".am"):
             fe = FrontEnd()
+            manifest = load_manifest(str(path))
             row = fe.register(str(path))
-            assert row.name == load_manifest(str(path)).name
-            assert fe.chain.index(row.name) == fe.chain.index("UserServices") + 1
+            assert row.name == manifest.name
+            above = path.name in ABOVE_USER_SERVICES
+            assert manifest.allow_registration_before_user_services is above, path.name
+            us = fe.chain.index("UserServices")
+            assert fe.chain.index(row.name) == (us - 1 if above else us + 1), path.name
+
+
+def test_every_sample_app_that_calls_retargetrequest_declares_allow_registration_before_user_services():
+    from mspl_lite.check import check_file
+
+    for path in sorted(sample_path("apps").iterdir()):
+        if path.name.endswith(".am"):
+            assert [d.code for d in check_file(path) if d.code == "retarget-below-userservices"] == [], path.name
 
 
 def test_a_gruu_reaches_only_its_endpoint():

@@ -18,7 +18,7 @@ def body_of(text: str) -> str:
 
 def test_proxyrequest_above_iimfilter_delivers_the_url_untouched_and_the_filter_never_runs():
     fe = FrontEnd()
-    fe.register(app("redirect-im-proxy.am"))          # just below UserServices, above IIMFilter
+    fe.register(app("redirect-im-proxy.am"))          # just above UserServices, like its RetargetRequest twin
     assert fe.chain.index("RedirectImProxy") < fe.chain.index("IIMFilter")
     trace = fe.send(LINK_IM)
     iim = trace.hop("IIMFilter")

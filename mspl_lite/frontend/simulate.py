@@ -345,6 +345,7 @@ class FrontEnd:
                                  "header keeps the original user, and the later applications still run and "
                                  "route it.", "mspl.md 8")
             ctx.note("documented", "RetargetRequest leaves the To header as the original user.", "Dn439073")
+            self._retarget_placement_notes(i, app, ctx)
         elif final.kind == "respond":
             action, effect = f"responded {final.status} {final.reason}", "responded"
             sentence = f"Respond({final.status}, \"{final.reason}\"){where}: the later applications are skipped"
@@ -368,6 +369,35 @@ class FrontEnd:
                   effect=effect, changes=changes, log=tuple(log), critical_errors=tuple(criticals),
                   disabled_after=disabled)
         return hop, result
+
+    def _retarget_placement_notes(self, i: int, app: ServerApplication, ctx: RequestContext) -> None:
+        """RetargetRequest from an application below UserServices: simulated, but the SDK wants it above.
+
+        Dn439073 (the ForwardInvite sample): the application "must be registered with a priority
+        higher (smaller number) than UserServices", which needs <allowRegistrationBeforeUserServices/>
+        (dn439109). The reference says nothing of the kind for managed Request.Retarget, so a
+        Dispatch handler's Retarget gets no such note.
+        """
+        try:
+            us = self.chain.index("UserServices")
+        except KeyError:
+            return
+        if i <= us:
+            return
+        ctx.note("documented", "An application that calls RetargetRequest must be registered with a priority "
+                               "higher (a smaller number) than UserServices, so its manifest must declare "
+                               "<allowRegistrationBeforeUserServices/>.", "Dn439073")
+        if app.kind == "python":
+            declare = ("" if app.allow_registration_before_user_services else
+                       "give the PythonApplication allow_registration_before_user_services=True and ")
+        else:
+            declare = ("" if app.allow_registration_before_user_services else
+                       "add <r:allowRegistrationBeforeUserServices/> to its manifest (before <splScript>) and ")
+        ctx.note("hint", f"{app.name} is at priority {i}, below UserServices (priority {us}): the simulator "
+                         f"retargets here anyway, but a real server expects it above. To fix it, {declare}"
+                         f"register it with a priority of {us} or less (New-CsServerApplication -Priority {us}; "
+                         "in mspl-lite give no priority -- --app FILE.am without @PRIORITY, or FrontEnd.register(app) "
+                         "-- and it goes just above UserServices).", "dn439109")
 
     # -- Dispatch -----------------------------------------------------------------------------
 

@@ -23,7 +23,9 @@ approximation), ``unguarded-request-function`` / ``unguarded-response-function``
 needs one message kind outside ``if (sipRequest)`` or after no early exit such as
 ``if (!sipRequest) return;``; a manifest whose responseFilter accepts nothing guards every
 request function), ``log-debug`` / ``log-level``, ``proxy-request-uri`` (``ProxyRequest`` with a
-literal URI), ``no-routing`` (proxyByDefault false and nothing routes), ``no-effect``,
+literal URI), ``retarget-below-userservices`` (RetargetRequest in a manifest without
+<allowRegistrationBeforeUserServices/>: the SDK wants such an application above UserServices,
+Dn439073), ``no-routing`` (proxyByDefault false and nothing routes), ``no-effect``,
 ``infinite-loop`` (``while (true)`` without break), ``flat-file-no-key``.
 """
 from __future__ import annotations
@@ -233,6 +235,7 @@ class Checker:
         self.enums: dict | None = enums if isinstance(enums, dict) else None
         # script function name -> {message kind it needs and does not test itself: the built-in that needs it}
         self.needs: dict[str, dict[str, str]] = {}
+        self.warned_retarget = False    # retarget-below-userservices is said once per script
         self.files = getattr(manifest, "files", None) if manifest is not None else None
         if self.files is not None and not isinstance(self.files, dict):
             self.files = dict(self.files)
@@ -831,12 +834,32 @@ class Checker:
                              hint="to send the request to another user and let the server route it, use "
                                   "RetargetRequest(uri); ProxyRequest(\"\") hands it on unchanged",
                              code="proxy-request-uri")
+        if name == "RetargetRequest":
+            self.retarget_placement(call)
         if sig.kind in ("request", "response") and sig.kind not in ctx.facts:
             if ctx.function is not None:
                 # reported where the function is called, unless the function tests the kind itself
                 self.needs[ctx.function.name].setdefault(sig.kind, name)
             else:
                 self.unguarded(call, sig)
+
+    def retarget_placement(self, call: ast.Call):
+        """RetargetRequest in a manifest without <allowRegistrationBeforeUserServices/> (once per script).
+
+        Dn439073: an application that calls RetargetRequest "must be registered with a priority
+        higher (smaller number) than UserServices", and only that element allows it (dn439109).
+        """
+        if self.manifest is None or self.warned_retarget:
+            return
+        if getattr(self.manifest, "allow_registration_before_user_services", None) is not False:
+            return  # declared, or a duck-typed manifest that does not say
+        self.warned_retarget = True
+        self.warning(call, "RetargetRequest needs the application above UserServices, but this manifest does not "
+                           "declare <allowRegistrationBeforeUserServices/>, so it can only be registered below it",
+                     hint="add <r:allowRegistrationBeforeUserServices/> (with your manifest's prefix) before "
+                          "<r:splScript>, as the SDK's ForwardInvite sample does, and register the application "
+                          "with a priority smaller than UserServices' (Dn439073)",
+                     code="retarget-below-userservices")
 
     def unguarded(self, call: ast.Call, sig: FunctionSignature, via: str | None = None):
         """Warn that a request-only (response-only) call is not limited to that kind."""
@@ -923,7 +946,7 @@ def check(script: ast.Script, *, manifest=None) -> list[Diagnostic]:
     """Every static error and warning of ``script``, sorted by position; never raises for a bad script.
 
     ``manifest`` (optional, duck-typed ApplicationManifest) adds the rules that depend on it:
-    scriptOnly, flat files, proxyByDefault, responseFilter.
+    scriptOnly, flat files, proxyByDefault, responseFilter, allowRegistrationBeforeUserServices.
     """
     checker = Checker(script, manifest)
     try:
