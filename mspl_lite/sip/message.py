@@ -1,0 +1,315 @@
+"""SIP requests and responses: headers in order, a byte body, mutation and serialisation.
+
+A parsed message remembers the exact text of each header line it was given, so ``to_bytes()``
+gives the input back byte for byte (when the input was canonical: CRLF line ends, the body no
+longer than Content-Length says). Only headers you change are written afresh, as ``Name: value``.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Iterable, NamedTuple, Union
+
+from ..errors import UsageError
+from ._fields import KEY_CACHE, NEVER_SPLIT, find_param, header_key, set_param, split_values
+from ._grammar import TOKEN_RE
+
+__all__ = ["Header", "Message", "Request", "Response"]
+
+
+class Header(NamedTuple):
+    """One header field: its name as written (``"m"``, ``"Contact"``) and its unfolded value."""
+
+    name: str
+    value: str
+
+    def __repr__(self) -> str:
+        return f"Header({self.name!r}, {self.value!r})"
+
+
+HeaderLike = Union[Header, "tuple[str, str]"]
+
+_new_header = tuple.__new__  # Header(name, value) without the NamedTuple __new__ call (parser hot path)
+
+
+def _as_header(item: object) -> Header:
+    """Accept a Header or a (name, value) pair; refuse names that are not tokens and values with line breaks."""
+    if isinstance(item, Header):
+        name, value = item
+    elif isinstance(item, tuple) and len(item) == 2:
+        name, value = item
+    else:
+        raise UsageError(f"a header is a (name, value) pair, got {item!r}")
+    return Header(_check_name(name), _check_value(name, value))
+
+
+def _check_name(name: object) -> str:
+    if not isinstance(name, str) or TOKEN_RE.fullmatch(name) is None:
+        raise UsageError(f"a header name is a token such as 'X-Route-Hint', got {name!r}")
+    return name
+
+
+def _check_value(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise UsageError(f"the value of header {name!r} must be a str, got {type(value).__name__}")
+    if "\r" in value or "\n" in value:
+        raise UsageError(f"the value of header {name!r} contains a line break")
+    return value.strip(" \t")
+
+
+def _as_bytes(body: object) -> bytes:
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    raise UsageError(f"a body is bytes or str, got {type(body).__name__}")
+
+
+class Message:
+    """What requests and responses share: headers, body, serialisation. Use Request or Response."""
+
+    __slots__ = ("headers", "_body", "sip_version", "_raw")
+
+    headers: list[Header]
+    sip_version: str
+
+    def __init__(self, headers: Iterable[HeaderLike] = (), body: bytes | str = b"", sip_version: str = "SIP/2.0"):
+        self.headers = [_as_header(h) for h in headers]
+        self._body = _as_bytes(body)
+        self.sip_version = sip_version
+        # id(header) -> (header, original text) for parsed header lines that are not written
+        # "Name: value" (folded, spaced, ...); the header object is kept so its id stays unique.
+        self._raw: dict[int, tuple[Header, str]] = {}
+
+    # ---- headers ---------------------------------------------------------------------------
+
+    def get(self, name: str) -> str | None:
+        """The value of the first header called ``name`` (any case, compact forms match), or None."""
+        key = header_key(name)
+        keys = KEY_CACHE
+        for h in self.headers:
+            if (keys.get(h[0]) or header_key(h[0])) == key:
+                return h[1]
+        return None
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of ``name``, comma lists split outside quotes and ``<>`` (see NEVER_SPLIT)."""
+        key = header_key(name)
+        keys = KEY_CACHE
+        values = [h[1] for h in self.headers if (keys.get(h[0]) or header_key(h[0])) == key]
+        if key in NEVER_SPLIT:
+            return values
+        out: list[str] = []
+        for v in values:
+            out.extend(split_values(v))
+        return out
+
+    def add_header(self, name: str, value: str) -> None:
+        """Append a header (MSPL AddHeader's "already exists" rule is the language layer's job)."""
+        self.headers.append(_as_header((name, value)))
+
+    def set_header(self, name: str, value: str) -> None:
+        """Replace every header called ``name`` by one ``value``: in the first one's place and spelling, else appended."""
+        header = _as_header((name, value))
+        key = header_key(name)
+        kept: list[Header] = []
+        placed = False
+        for h in self.headers:
+            if header_key(h[0]) == key:
+                if not placed:
+                    kept.append(Header(h[0], header.value))
+                    placed = True
+            else:
+                kept.append(h)
+        if not placed:
+            kept.append(header)
+        self.headers = kept
+
+    def remove_header(self, name: str) -> int:
+        """Remove every header called ``name``; return how many there were."""
+        key = header_key(name)
+        before = len(self.headers)
+        self.headers = [h for h in self.headers if header_key(h[0]) != key]
+        return before - len(self.headers)
+
+    def set_header_param(self, name: str, param: str, value: str | None) -> bool:
+        """Set ``;param=value`` on the first header called ``name`` ("" or None removes it).
+
+        Backs MSPL SetParameterValue: false if the header is missing or ``param`` is empty.
+        The first occurrence of the parameter (outside quotes and ``<>``) is replaced; a new one
+        is appended to the first element of a comma list.
+        """
+        if not param:
+            return False
+        if TOKEN_RE.fullmatch(param) is None:
+            raise UsageError(f"a parameter name is a token, got {param!r}")
+        if value is not None and not isinstance(value, str):
+            raise UsageError(f"the value of parameter {param!r} must be a str or None, got {type(value).__name__}")
+        if value and ("\r" in value or "\n" in value):
+            raise UsageError(f"the value of parameter {param!r} contains a line break")
+        key = header_key(name)
+        for i, h in enumerate(self.headers):
+            if header_key(h[0]) == key:
+                self.headers[i] = Header(h[0], set_param(h[1], param, value))
+                return True
+        return False
+
+    # ---- body ----------------------------------------------------------------------------------
+
+    @property
+    def body(self) -> bytes:
+        """The body as bytes. Assigning it calls ``set_body`` (Content-Length follows)."""
+        return self._body
+
+    @body.setter
+    def body(self, data: bytes | str) -> None:
+        self.set_body(data)
+
+    @property
+    def content(self) -> str:
+        """The body decoded as UTF-8 (MSPL ``sipMessage.Content``); assignable like ``body``."""
+        return self._body.decode("utf-8", "replace")
+
+    @content.setter
+    def content(self, text: str) -> None:
+        self.set_body(text)
+
+    def set_body(self, data: bytes | str, content_type: str | None = None) -> None:
+        """Replace the body (str is encoded as UTF-8); Content-Length is set to its length."""
+        self._body = _as_bytes(data)
+        self.set_header("Content-Length", str(len(self._body)))
+        if content_type is not None:
+            self.set_header("Content-Type", content_type)
+
+    # ---- serialisation ---------------------------------------------------------------------
+
+    def start_line(self) -> str:
+        """The request line or status line, without its CRLF."""
+        raise NotImplementedError
+
+    def to_bytes(self) -> bytes:
+        """The message as SIP bytes: start line, headers as parsed or ``Name: value``, CRLF, body."""
+        raw = self._raw
+        lines = [self.start_line()]
+        if raw:
+            for h in self.headers:
+                entry = raw.get(id(h))
+                lines.append(entry[1] if entry is not None and entry[0] is h else f"{h[0]}: {h[1]}")
+        else:
+            lines.extend([f"{h[0]}: {h[1]}" for h in self.headers])
+        lines.append("\r\n")
+        return "\r\n".join(lines).encode("utf-8", "surrogateescape") + self._body
+
+    def __bytes__(self) -> bytes:
+        return self.to_bytes()
+
+    def __str__(self) -> str:
+        # Printable always: a binary body part shows as U+FFFD rather than failing to print.
+        return self.to_bytes().decode("utf-8", "replace")
+
+    def copy(self):
+        """An independent copy (headers are immutable values, so a shallow list copy suffices)."""
+        other = object.__new__(type(self))
+        for cls in type(self).__mro__:
+            for slot in getattr(cls, "__slots__", ()):
+                setattr(other, slot, getattr(self, slot))
+        other.headers = list(self.headers)
+        other._raw = dict(self._raw)
+        return other
+
+    __copy__ = copy
+
+
+class Request(Message):
+    """A SIP request: method, Request-URI, headers, body."""
+
+    __slots__ = ("method", "_request_uri")
+
+    def __init__(
+        self,
+        method: str,
+        request_uri: str,
+        headers: Iterable[HeaderLike] = (),
+        body: bytes | str = b"",
+        sip_version: str = "SIP/2.0",
+    ):
+        super().__init__(headers, body, sip_version)
+        if not isinstance(method, str) or TOKEN_RE.fullmatch(method) is None:
+            raise UsageError(f"a method is a token such as INVITE, got {method!r}")
+        self.method = method
+        self.request_uri = request_uri
+
+    @property
+    def request_uri(self) -> str:
+        """The Request-URI as text; assigning checks it is one URI with no spaces or <>."""
+        return self._request_uri
+
+    @request_uri.setter
+    def request_uri(self, uri: str) -> None:
+        if not isinstance(uri, str) or not uri or uri != uri.strip() or any(c in uri for c in " \t\r\n<>"):
+            raise UsageError(f"a Request-URI is one URI without spaces or <>, e.g. 'sip:bob@contoso.com', got {uri!r}")
+        self._request_uri = uri
+
+    def start_line(self) -> str:
+        return f"{self.method} {self._request_uri} {self.sip_version}"
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self._request_uri}>"
+
+    def create_response(self, code: int, reason: str, headers: Iterable[HeaderLike] = ()) -> "Response":
+        """A response to this request (RFC 3261 8.2.6.2).
+
+        Copies Via (all, in order), From, To, Call-ID and CSeq, then ``headers``, then
+        ``Content-Length: 0``. A To without a tag gets one (except in 100 Trying); the tag is
+        derived from Call-ID and CSeq, so the same request always gets the same tag.
+        """
+        if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 699:
+            raise UsageError(f"a status code is an int from 100 to 699, got {code!r}")
+        out: list[Header] = [Header("Via", v) for v in self._values("via")]
+        for name in ("From", "To", "Call-ID", "CSeq"):
+            value = self.get(name)
+            if value is None:
+                continue
+            if name == "To" and code != 100 and find_param(value, "tag") is None:
+                value = set_param(value, "tag", self._to_tag())
+            out.append(Header(name, value))
+        extra = [_as_header(h) for h in headers]
+        out.extend(h for h in extra if header_key(h.name) != "content-length")
+        out.append(Header("Content-Length", "0"))
+        response = Response(code, reason, sip_version=self.sip_version)
+        response.headers = out
+        return response
+
+    def _values(self, key: str) -> list[str]:
+        return [h[1] for h in self.headers if header_key(h[0]) == key]
+
+    def _to_tag(self) -> str:
+        seed = f"{self.get('Call-ID') or ''}\n{self.get('CSeq') or ''}".encode("utf-8", "surrogateescape")
+        return hashlib.sha256(seed).hexdigest()[:10]
+
+
+class Response(Message):
+    """A SIP response: status code, reason phrase, headers, body."""
+
+    __slots__ = ("status_code", "reason")
+
+    def __init__(
+        self,
+        status_code: int,
+        reason: str,
+        headers: Iterable[HeaderLike] = (),
+        body: bytes | str = b"",
+        sip_version: str = "SIP/2.0",
+    ):
+        super().__init__(headers, body, sip_version)
+        if isinstance(status_code, bool) or not isinstance(status_code, int) or not 100 <= status_code <= 699:
+            raise UsageError(f"a status code is an int from 100 to 699, got {status_code!r}")
+        if not isinstance(reason, str) or "\r" in reason or "\n" in reason:
+            raise UsageError(f"a reason phrase is one line of text, got {reason!r}")
+        self.status_code = status_code
+        self.reason = reason
+
+    def start_line(self) -> str:
+        return f"{self.sip_version} {self.status_code} {self.reason}"
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status_code} {self.reason}>" if self.reason else f"<Response {self.status_code}>"
