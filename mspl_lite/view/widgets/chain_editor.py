@@ -1,0 +1,149 @@
+"""The chain editor: reorder, enable and disable applications, and watch one message's path change.
+
+The editor keeps its own copy of the chain (Set-CsServerApplication -Priority / -Enabled on
+it). After each change the chosen message goes through a fresh Front End with that chain, so
+the picture depends only on the chain and the message, never on what was sent before. A move
+the server would refuse (a custom application above UserServices without
+allowRegistrationBeforeUserServices) is shown as the server's reason and undone.
+"""
+from __future__ import annotations
+
+import html
+import time
+
+import ipywidgets as W
+
+from ...errors import MsplLiteError, RegistrationRefused
+from ..chain_diagram import chain_diagram
+from ..ladder import ladder_diagram
+from ..trace_diagram import outcome_line, transaction_diagram
+from .common import error_html, inline_svg, sample_messages
+
+__all__ = ["ChainEditor"]
+
+
+class ChainEditor:
+    """A list of the chain's applications with Move up / Move down / Enable-Disable, and the result."""
+
+    def __init__(self, front_end=None, *, message: str = "im-with-link.sip", run: bool = True):
+        from ...frontend import Chain, FrontEnd, sample_path
+
+        self._FrontEnd = FrontEnd
+        if front_end is None:
+            front_end = FrontEnd()
+            front_end.register(str(sample_path("apps/redirect-im-retarget.am")))
+        self.lab = front_end.lab
+        # Our own copy: editing here never changes the caller's FrontEnd.
+        self.chain = Chain(front_end.chain.pool, front_end.chain.apps)
+        self._samples = sample_messages()
+        self.apps = W.Select(options=self._options(), rows=min(16, len(self.chain)),
+                             layout=W.Layout(width="320px"))
+        self.up = W.Button(description="Move up", icon="arrow-up")
+        self.down = W.Button(description="Move down", icon="arrow-down")
+        self.toggle = W.Button(description="Enable / disable", icon="power-off")
+        self.message_picker = W.Dropdown(options=list(self._samples), value=message, description="message")
+        self.view = W.ToggleButtons(options=["transaction", "ladder", "chain"], value="transaction",
+                                    description="diagram")
+        self.status = W.Label(value="")
+        self.path = W.HTML(value="")
+        self.result = W.HTML(value="")
+        self.last_trace = None
+        self.last_error: BaseException | None = None
+        self.apps.value = self.chain[0].name if len(self.chain) else None
+        self.up.on_click(lambda _b: self.move(self.apps.value, -1))
+        self.down.on_click(lambda _b: self.move(self.apps.value, +1))
+        self.toggle.on_click(lambda _b: self.toggle_enabled(self.apps.value))
+        self.message_picker.observe(lambda _c: self.update(), names="value")
+        self.view.observe(lambda _c: self.update(), names="value")
+        self.ui = W.VBox([
+            W.HBox([self.apps, W.VBox([self.up, self.down, self.toggle, self.message_picker, self.view])]),
+            self.status, self.path, self.result])
+        if run:
+            self.update()
+
+    def _options(self) -> list[tuple[str, str]]:
+        out = []
+        for i, app in enumerate(self.chain):
+            mark = "" if app.enabled else "  (disabled)"
+            kind = "" if app.kind == "builtin" else f"  [{app.kind}]"
+            out.append((f"{i:>2}  {app.name}{kind}{mark}", app.name))
+        return out
+
+    def _refresh_list(self, selected: str | None) -> None:
+        self.apps.options = self._options()
+        self.apps.value = selected
+
+    # -- edits ----------------------------------------------------------------------------------
+
+    def move(self, name: str | None, delta: int):
+        """Move application ``name`` up (delta -1) or down (+1) one place; returns the new trace."""
+        if name is None:
+            return self.last_trace
+        i = self.chain.index(name)
+        j = i + delta
+        if not 0 <= j < len(self.chain):
+            self.status.value = f"{name} is already {'first' if j < 0 else 'last'}"
+            return self.last_trace
+        app = self.chain.remove(name)
+        try:
+            self.chain.insert(app, j)
+        except RegistrationRefused as err:
+            self.chain.insert(app, i)  # undo: the server keeps the old order
+            self._refresh_list(name)
+            self.last_error = err
+            self.status.value = "the server refused the move"
+            self.path.value = error_html(err, f"Cannot move {name} to priority {j}:")
+            return self.last_trace
+        self._refresh_list(name)
+        return self.update()
+
+    def toggle_enabled(self, name: str | None):
+        """Set-CsServerApplication -Enabled: flip ``name``; returns the new trace."""
+        if name is None:
+            return self.last_trace
+        app = self.chain.get(name)
+        self.chain.replace(name, enabled=not app.enabled)
+        self._refresh_list(name)
+        return self.update()
+
+    # -- the result ----------------------------------------------------------------------------
+
+    def update(self):
+        """Send the chosen message through a fresh Front End with this chain; show it. Returns the Trace."""
+        start = time.perf_counter()
+        from ...frontend import Chain
+
+        fe = self._FrontEnd(self.lab)
+        fe.chain = Chain(self.chain.pool, self.chain.apps)
+        try:
+            trace = fe.send(self._samples[self.message_picker.value], filename=self.message_picker.value)
+            if self.view.value == "chain":
+                diagram = chain_diagram(fe)
+            elif self.view.value == "ladder":
+                diagram = ladder_diagram(trace)
+            else:
+                diagram = transaction_diagram(trace)
+            svg = diagram.svg()
+        except MsplLiteError as err:
+            self.last_error = err
+            self.path.value = error_html(err, "Cannot send the message:")
+            self.result.value = ""
+            return None
+        except Exception as err:  # noqa: BLE001 - a bug must not break the learner's widget
+            self.last_error = err
+            self.path.value = error_html(err, "Something went wrong:")
+            return None
+        self.last_error = None
+        self.last_trace = trace
+        saw = " \u2192 ".join(trace.ran) or "no application"
+        self.path.value = (f"<p><b>Saw the request:</b> {html.escape(saw)}<br/>"
+                           f"<b>Outcome:</b> {html.escape(outcome_line(trace))}</p>")
+        self.result.value = f'<div class="mspl-diagram">{inline_svg(svg)}</div>'
+        self.status.value = f"updated in {(time.perf_counter() - start) * 1000:.0f} ms"
+        return trace
+
+    def __repr__(self) -> str:
+        return f"<ChainEditor {len(self.chain)} applications, message {self.message_picker.value}>"
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.ui._repr_mimebundle_(**kwargs)

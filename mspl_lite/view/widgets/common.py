@@ -1,0 +1,111 @@
+"""What the three widgets share: sample messages, inline SVG, diagnostics as HTML, manifests in memory.
+
+Widgets only set ``HTML.value`` and ``Label.value`` (never print into an Output widget), so a
+notebook run by nbval replays them exactly.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import replace
+from functools import lru_cache
+from importlib import resources
+from xml.sax.saxutils import quoteattr
+
+from ...errors import Diagnostic, InputError, MsplLiteError, source_line
+
+__all__ = [
+    "OWN_MESSAGE", "sample_messages", "inline_svg", "pre", "diagnostics_html", "error_html",
+    "critical_errors_html", "build_manifest", "manifest_xml",
+]
+
+#: The message picker's entry for a message the learner wrote or edited.
+OWN_MESSAGE = "(your own message)"
+
+_PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.S)
+
+
+@lru_cache(maxsize=1)
+def _samples() -> tuple[tuple[str, str], ...]:
+    folder = resources.files("mspl_lite").joinpath("data", "messages")
+    found = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".sip"):
+            found.append((entry.name, entry.read_text(encoding="utf-8")))
+    return tuple(found)
+
+
+def sample_messages() -> dict[str, str]:
+    """The lab's sample messages (mspl_lite/data/messages/*.sip), file name -> text, sorted."""
+    return dict(_samples())
+
+
+def inline_svg(svg: str) -> str:
+    """SVG text ready to sit inside HTML: no XML prolog, and it shrinks to the notebook's width."""
+    body = _PROLOG.sub("", svg, count=1)
+    return body.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
+
+
+def pre(text: str, cls: str = "mspl-text") -> str:
+    """Text in a <pre>, HTML-escaped."""
+    return f'<pre class="{cls}" style="white-space:pre-wrap;margin:4px 0">{html.escape(text)}</pre>'
+
+
+def diagnostics_html(diagnostics: list[Diagnostic], heading: str) -> str:
+    """Compiler-style diagnostics (file:line:col, the line, a caret, the hint), escaped in a <pre>."""
+    text = "\n".join(d.render() for d in diagnostics)
+    return f"<b>{html.escape(heading)}</b>" + pre(text, "mspl-diagnostics")
+
+
+def error_html(err: BaseException, heading: str) -> str:
+    """An error shown in place: diagnostics for bad input, the message for a refusal."""
+    if isinstance(err, InputError):
+        return diagnostics_html(err.diagnostics, heading)
+    if isinstance(err, MsplLiteError):
+        return f"<b>{html.escape(heading)}</b>" + pre(str(err), "mspl-diagnostics")
+    # Anything else is a bug in mspl_lite: say so, keep the widget usable.
+    return (f"<b>{html.escape(heading)}</b>"
+            + pre(f"mspl-lite bug: {type(err).__name__}: {err}\nPlease report it with the script and "
+                  "message you used.", "mspl-diagnostics"))
+
+
+def critical_errors_html(trace, script: str, filename: str) -> str:
+    """The script's critical errors of this run, each with its line and a caret under it."""
+    diags = [Diagnostic(severity="error", message=f"critical error: {c.message} ({c.count} of 10)",
+                        filename=filename, line=c.line, column=c.column, source=source_line(script, c.line),
+                        hint="the server logs it and stops the script; 10 of them disable the application")
+             for c in trace.critical_errors]
+    return diagnostics_html(diags, "The script stopped on a critical error:") if diags else ""
+
+
+def manifest_xml(script: str, *, app_uri: str, method_names: str, proxy_by_default: bool,
+                 reason_codes: str, allow_before_user_services: bool = False) -> str:
+    """The text of an application manifest (.am) holding ``script`` with these settings."""
+    before = "  <r:allowRegistrationBeforeUserServices/>\n" if allow_before_user_services else ""
+    cdata = script.replace("]]>", "]]]]><![CDATA[>")
+    return (
+        '<?xml version="1.0"?>\n'
+        f'<r:applicationManifest r:appUri={quoteattr(app_uri)} xmlns:r="http://schemas.microsoft.com/lcs/2006/05">\n'
+        f"{before}"
+        f'  <r:requestFilter methodNames={quoteattr(method_names)} strictRoute="false" registrarGenerated="true"/>\n'
+        f"  <r:responseFilter reasonCodes={quoteattr(reason_codes)}/>\n"
+        f'  <r:proxyByDefault action="{"true" if proxy_by_default else "false"}"/>\n'
+        "  <r:scriptOnly/>\n"
+        f"  <r:splScript><![CDATA[{cdata}]]></r:splScript>\n"
+        "</r:applicationManifest>\n")
+
+
+def build_manifest(script: str, *, filename: str, app_uri: str, method_names: str, proxy_by_default: bool,
+                   reason_codes: str, allow_before_user_services: bool = False):
+    """Parse the manifest of these settings, then point its script at the learner's own text.
+
+    ManifestError (a bad setting) points into the generated manifest, which is shown with it.
+    Script diagnostics and critical errors then carry ``filename`` and the script's own line
+    numbers, so the caret lands in the text the learner typed.
+    """
+    from ...manifest import parse_manifest
+
+    text = manifest_xml(script, app_uri=app_uri, method_names=method_names, proxy_by_default=proxy_by_default,
+                        reason_codes=reason_codes, allow_before_user_services=allow_before_user_services)
+    manifest = parse_manifest(text, filename="settings.am")
+    return replace(manifest, filename=filename, source=script, script=script, script_line=1, script_column=1)

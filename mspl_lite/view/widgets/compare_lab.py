@@ -1,0 +1,129 @@
+"""The comparison lab: the same message through two chains that differ in one thing, side by side.
+
+One control chooses what differs: the disposition (ProxyRequest vs RetargetRequest) or where
+the application sits (above the routing applications, just below UserServices, vs last in the
+chain). The other controls fix the rest: the disposition or position not being compared, the
+message, the address the application sends it to. The application is a two-line MSPL script
+built in memory; the verdict line is computed from the two traces (verdict.py).
+"""
+from __future__ import annotations
+
+import html
+import time
+
+import ipywidgets as W
+
+from ...errors import MsplLiteError
+from ..compare import compare_diagram
+from ..verdict import verdict
+from .common import build_manifest, error_html, inline_svg, sample_messages
+
+__all__ = ["CompareLab", "redirect_script"]
+
+APP_NAME = "RedirectApp"
+DISPOSITIONS = ("ProxyRequest", "RetargetRequest")
+POSITIONS = {"above": "above the routing applications", "below": "last in the chain"}
+
+
+def _mspl_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def redirect_script(disposition: str, target: str) -> str:
+    """The compared application: send every request it sees to ``target`` with ``disposition``."""
+    return ("if (sipRequest) {\n"
+            f'    Log("Debugr", false, "{disposition} to ", {_mspl_string(target)});\n'
+            f"    {disposition}({_mspl_string(target)});\n"
+            "}\n")
+
+
+class CompareLab:
+    """Two transactions side by side with a one-line verdict; every control change redraws."""
+
+    def __init__(self, *, message: str = "im-with-link.sip", target: str = "sip:nuriag@contoso.com",
+                 vary: str = "disposition", disposition: str = "ProxyRequest", position: str = "above",
+                 lab=None, run: bool = True):
+        from ...frontend import FrontEnd, load_lab
+
+        self._FrontEnd = FrontEnd
+        self.lab = lab if lab is not None else load_lab()
+        self._samples = sample_messages()
+        self.vary = W.ToggleButtons(options=[("ProxyRequest vs RetargetRequest", "disposition"),
+                                             ("above vs below the routing applications", "position")],
+                                    value=vary, description="compare")
+        self.disposition = W.ToggleButtons(options=list(DISPOSITIONS), value=disposition, description="script calls")
+        self.position = W.ToggleButtons(options=[(v, k) for k, v in POSITIONS.items()], value=position,
+                                        description="app sits")
+        self.message_picker = W.Dropdown(options=list(self._samples), value=message, description="message")
+        self.target = W.Text(value=target, description="sends to", layout=W.Layout(width="360px"))
+        self.verdict = W.HTML(value="")
+        self.status = W.Label(value="")
+        self.result = W.HTML(value="")
+        self.traces: tuple | None = None
+        self.last_error: BaseException | None = None
+        for control in (self.vary, self.disposition, self.position, self.message_picker, self.target):
+            control.observe(lambda _change: self.update(), names="value")
+        self.ui = W.VBox([self.vary, self.disposition, self.position, W.HBox([self.message_picker, self.target]),
+                          self.verdict, self.status, self.result])
+        if run:
+            self.update()
+
+    def _trace(self, disposition: str, position: str):
+        message = self._samples[self.message_picker.value]
+        method = message.split(None, 1)[0] if message.strip() else "ALL"
+        manifest = build_manifest(redirect_script(disposition, self.target.value.strip()),
+                                  filename=f"{APP_NAME}.mspl", app_uri=f"http://www.contoso.com/{APP_NAME}",
+                                  method_names=method, proxy_by_default=True, reason_codes="NONE")
+        fe = self._FrontEnd(self.lab)
+        # "above": just below UserServices (the default place); "below": past the end, i.e. last.
+        priority = fe.default_priority(False) if position == "above" else len(fe.chain)
+        fe.register(manifest, priority)
+        return fe.send(message, filename=self.message_picker.value)
+
+    def sides(self) -> tuple[tuple[str, str], tuple[str, str], tuple[str, str]]:
+        """((disposition, position) of each side), their titles, and the names the verdict uses."""
+        target = self.target.value.strip()
+        if self.vary.value == "disposition":
+            pos = self.position.value
+            where = "" if pos == "above" else f", {POSITIONS[pos]}"
+            return ((DISPOSITIONS[0], pos), (DISPOSITIONS[1], pos)), \
+                (f'{DISPOSITIONS[0]}("{target}"){where}', f'{DISPOSITIONS[1]}("{target}"){where}'), DISPOSITIONS
+        disp = self.disposition.value
+        return ((disp, "above"), (disp, "below")), \
+            (f'{disp}("{target}") {POSITIONS["above"]}', f'{disp}("{target}") {POSITIONS["below"]}'), \
+            (f"{APP_NAME} {POSITIONS['above']}", f"{APP_NAME} {POSITIONS['below']}")
+
+    def update(self):
+        """Send the message through both chains and show them with the verdict; returns the traces."""
+        start = time.perf_counter()
+        self.disposition.disabled = self.vary.value == "disposition"
+        self.position.disabled = self.vary.value == "position"
+        (a_cfg, b_cfg), titles, names = self.sides()
+        try:
+            a = self._trace(*a_cfg)
+            b = self._trace(*b_cfg)
+            line = verdict(a, b, names)
+            svg = compare_diagram(a, b, titles=titles, names=names).svg()
+        except MsplLiteError as err:
+            self.last_error = err
+            self.traces = None
+            self.verdict.value = ""
+            self.result.value = error_html(err, "Cannot compare:")
+            self.status.value = "error: change the settings"
+            return None
+        except Exception as err:  # noqa: BLE001 - a bug must not break the learner's widget
+            self.last_error = err
+            self.result.value = error_html(err, "Something went wrong:")
+            return None
+        self.last_error = None
+        self.traces = (a, b)
+        self.verdict.value = f'<p style="font-size:110%"><b>What changed:</b> {html.escape(line)}</p>'
+        self.result.value = f'<div class="mspl-diagram">{inline_svg(svg)}</div>'
+        self.status.value = f"updated in {(time.perf_counter() - start) * 1000:.0f} ms"
+        return a, b
+
+    def __repr__(self) -> str:
+        return f"<CompareLab {self.vary.value}: {self.message_picker.value}>"
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.ui._repr_mimebundle_(**kwargs)
