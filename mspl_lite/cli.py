@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             from .check import check_command
             return check_command(args, sys.stdout)
-        from .frontend import commands  # the simulator is only loaded when needed
+        from . import commands  # the simulator and the view are only loaded when needed
         if args.command == "apps":
             return commands.apps_command(args, sys.stdout)
         return commands.trace_command(args, sys.stdout)

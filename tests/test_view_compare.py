@@ -64,20 +64,20 @@ def test_comparison_puts_both_sides_in_one_figure_with_differences_marked():
     assert "subgraph cluster_a {" in source and "subgraph cluster_b {" in source
     nodes = dot_nodes(source)
     for side in ("a", "b"):
-        for app_index in (4, 5, 6, 8):  # RedirectApp, InterClusterRouting, IIMFilter, DefaultRouting
+        for app_index in (3, 4, 5, 6, 8):  # RedirectApp, UserServices, InterClusterRouting, IIMFilter, DefaultRouting
             attrs = nodes[f"{side}_h{app_index}"]
             assert attrs["color"] == st.DIFF_COLOR and attrs["penwidth"] == "3"
             assert "\u2260" in attrs["label"]  # the mark is also a sign, not only a colour
-        for same in (1, 2, 3):
+        for same in (1, 2):
             assert "\u2260" not in nodes[f"{side}_h{same}"]["label"]
     # ProxyRequest side: IIMFilter not run; RetargetRequest side: it ran and changed the body.
     assert "dashed" in styles(nodes["a_h6"]) and "dashed" not in styles(nodes["b_h6"])
-    assert "DECIDED" in nodes["a_h4"]["label"] and "DECIDED" in nodes["b_h8"]["label"]
+    assert "DECIDED" in nodes["a_h3"]["label"] and "DECIDED" in nodes["b_h8"]["label"]
     assert "{rank=same; a_h6; b_h6;}" in source
     heading = text_of(source.splitlines()[1])
     assert TITLES[0] in heading and TITLES[1] in heading
     assert "IIMFilter did not run with ProxyRequest" in heading
-    assert repr(d).endswith("(32 nodes, 4 applications differ)>")
+    assert repr(d).endswith("(32 nodes, 5 applications differ)>")
 
 
 def test_comparison_of_real_traces_renders_identically_and_fits_the_notebook():

@@ -23,7 +23,7 @@ def _svg_group(svg: str, node_id: str) -> str:
 def test_hops_after_proxyrequest_are_dashed_dimmed_and_say_already_routed():
     d = transaction_diagram(fx.proxy_trace())
     nodes = dot_nodes(d.source)
-    for i in range(5, 14):
+    for i in range(4, 14):
         attrs = nodes[f"h{i}"]
         assert {"dashed", "filled"} <= styles(attrs), attrs
         assert attrs["fontcolor"] != "black"
@@ -31,8 +31,8 @@ def test_hops_after_proxyrequest_are_dashed_dimmed_and_say_already_routed():
     # The spine after the decider is dashed too: the request never travelled there.
     spine = [(t, h, a) for t, h, a in dot_edges(d.source) if t.startswith("h") and h.startswith("h")
              and int(h[1:]) == int(t[1:]) + 1]
-    assert all("dashed" in a.get("style", "") for t, h, a in spine if int(t[1:]) >= 4)
-    assert all("dashed" not in a.get("style", "") for t, h, a in spine if int(t[1:]) < 4)
+    assert all("dashed" in a.get("style", "") for t, h, a in spine if int(t[1:]) >= 3)
+    assert all("dashed" not in a.get("style", "") for t, h, a in spine if int(t[1:]) < 3)
 
 
 def test_a_filtered_hop_before_the_decision_is_dashed_with_its_filter_sentence():
@@ -45,17 +45,17 @@ def test_a_filtered_hop_before_the_decision_is_dashed_with_its_filter_sentence()
 def test_the_deciding_application_is_thick_bold_and_says_decided():
     nodes = dot_nodes(transaction_diagram(fx.proxy_trace()).source)
     decided = [k for k, a in nodes.items() if "DECIDED" in a.get("label", "")]
-    assert decided == ["h4"]
-    assert nodes["h4"]["penwidth"] == "3" and "bold" in styles(nodes["h4"])
-    assert "(MSPL)" in nodes["h4"]["label"] and "rounded" not in styles(nodes["h4"])  # custom: square corners
-    assert "rounded" in styles(nodes["h3"])                                           # built-in: rounded
+    assert decided == ["h3"]
+    assert nodes["h3"]["penwidth"] == "3" and "bold" in styles(nodes["h3"])
+    assert "(MSPL)" in nodes["h3"]["label"] and "rounded" not in styles(nodes["h3"])  # custom: square corners
+    assert "rounded" in styles(nodes["h2"])                                           # built-in: rounded
 
 
 def test_ran_hops_are_solid_and_say_what_they_did():
     nodes = dot_nodes(transaction_diagram(fx.retarget_trace()).source)
     for i in (1, 2, 3, 4, 5, 6):
         assert "dashed" not in styles(nodes[f"h{i}"])
-    assert "ran: retargeted to sip:terrya@contoso.com" in nodes["h4"]["label"]
+    assert "ran: retargeted to sip:terrya@contoso.com" in nodes["h3"]["label"]
     assert 'body now: &quot;see _http://fabrikam.com/offer now&quot;' in nodes["h6"]["label"]
     assert "DECIDED" in nodes["h8"]["label"]
     for i in range(9, 14):
@@ -82,7 +82,7 @@ def test_an_answer_starts_the_response_at_the_application_and_leaves_no_exit():
     nodes = dot_nodes(d.source)
     assert not any(k.startswith("x") for k in nodes)
     response = [(t, h) for t, h, a in dot_edges(d.source) if a.get("arrowhead") == "empty"]
-    assert response[0][0] == "h4" and response[-1][1] == "sender"
+    assert response[0][0] == "h3" and response[-1][1] == "sender"
     assert "not run: answered above" in nodes["h9"]["label"]
 
 
@@ -110,8 +110,8 @@ def test_svg_really_draws_skipped_boxes_dashed_and_is_identical_twice():
     d = transaction_diagram(fx.proxy_trace())
     svg = d.svg()
     assert "stroke-dasharray" in _svg_group(svg, "h9")
-    assert "stroke-dasharray" not in _svg_group(svg, "h3")
-    assert 'stroke-width="3"' in _svg_group(svg, "h4")
+    assert "stroke-dasharray" not in _svg_group(svg, "h2")
+    assert 'stroke-width="3"' in _svg_group(svg, "h3")
     assert transaction_diagram(fx.proxy_trace()).svg() == svg
 
 

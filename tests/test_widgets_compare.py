@@ -48,7 +48,7 @@ def test_message_and_target_controls_redraw_both_sides():
     assert a.method == b.method == "INVITE"
     # An INVITE carries no IM text: the verdict is about who routed it, not about IIMFilter.
     assert _verdict(lab) == ("What changed: With ProxyRequest, RedirectApp sent it to Nuria Gonzalez; with "
-                             "RetargetRequest, DefaultRouting sent it to Nuria Gonzalez; 3 application(s) ran "
+                             "RetargetRequest, DefaultRouting sent it to Nuria Gonzalez; 4 application(s) ran "
                              "only with RetargetRequest.")
     lab.target.value = "sip:terrya@contoso.com"
     assert "sent it to Terry Adams" in _verdict(lab)

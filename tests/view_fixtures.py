@@ -1,7 +1,7 @@
 """Traces built by hand (real Trace/Hop/Outcome values) for the view tests: no simulator needed.
 
 The story is the one of the comparison notebook: Nuria sends Terry an IM with a link; a custom
-application RedirectApp (priority 4) either ProxyRequest()s it straight to Terry or
+application RedirectApp (priority 3, just above UserServices as the SDK asks) either ProxyRequest()s it straight to Terry or
 RetargetRequest()s it, so that IIMFilter and DefaultRouting still run.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ MESSAGE = (
 
 CHAIN = [  # (name, builtin)
     ("ClientVersionFilter", True), ("TranslationService", True), ("IncomingFederation", True),
-    ("UserServices", True), ("RedirectApp", False), ("InterClusterRouting", True), ("IIMFilter", True),
+    ("RedirectApp", False), ("UserServices", True), ("InterClusterRouting", True), ("IIMFilter", True),
     ("UserPinService", True), ("DefaultRouting", True), ("ExumRouting", True), ("OutboundRouting", True),
     ("QoEAgent", True), ("OutgoingFederation", True), ("AcpRouting", True),
 ]
@@ -74,7 +74,7 @@ def _branch(sent_by: str, body_changed: bool) -> Branch:
 
 def proxy_trace() -> Trace:
     """RedirectApp calls ProxyRequest("sip:terrya@contoso.com"): every later application is skipped."""
-    redirect = Hop(app="RedirectApp", priority=4, builtin=False, ran=True, effect="proxied",
+    redirect = Hop(app="RedirectApp", priority=3, builtin=False, ran=True, effect="proxied",
                    action="proxied to sip:terrya@contoso.com", sentence='ProxyRequest("sip:terrya@contoso.com")',
                    uri="http://www.contoso.com/RedirectApp",
                    log=(LogLine(app="RedirectApp", level="Event", text="to Terry", line=7),))
@@ -90,7 +90,7 @@ def proxy_trace() -> Trace:
 
 def retarget_trace() -> Trace:
     """RedirectApp calls RetargetRequest(...): IIMFilter and DefaultRouting still run."""
-    redirect = Hop(app="RedirectApp", priority=4, builtin=False, ran=True, effect="retargeted",
+    redirect = Hop(app="RedirectApp", priority=3, builtin=False, ran=True, effect="retargeted",
                    action="retargeted to sip:terrya@contoso.com",
                    sentence='RetargetRequest("sip:terrya@contoso.com")', uri="http://www.contoso.com/RedirectApp")
     body_after = "see _http://fabrikam.com/offer now"
@@ -112,7 +112,7 @@ def retarget_trace() -> Trace:
 
 def responded_trace() -> Trace:
     """A script answers 403 itself: no branch, the response starts at the script."""
-    respond = Hop(app="RedirectApp", priority=4, builtin=False, ran=True, effect="responded",
+    respond = Hop(app="RedirectApp", priority=3, builtin=False, ran=True, effect="responded",
                   action="responded 403 Forbidden", sentence='Respond(403, "Forbidden")')
     hops = []
     for h in _hops("RedirectApp", {"RedirectApp": respond}):
@@ -130,7 +130,7 @@ def responded_trace() -> Trace:
 
 def dropped_trace() -> Trace:
     """proxyByDefault false and no disposition: the request is gone."""
-    drop = Hop(app="RedirectApp", priority=4, builtin=False, ran=True, effect="dropped",
+    drop = Hop(app="RedirectApp", priority=3, builtin=False, ran=True, effect="dropped",
                action="dropped (no disposition, proxyByDefault false)")
     hops = []
     for h in _hops("RedirectApp", {"RedirectApp": drop}):

@@ -9,7 +9,7 @@
 Modules: trace.py (the Trace values, the only thing diagrams and widgets read), lab.py and
 labfile.py (the deployment), chain.py (ServerApplication, Chain), builtins/ (the built-in
 applications), decisions.py, context.py, downstream.py (the parties outside), managed.py
-(Dispatch handlers), simulate.py (FrontEnd), commands.py (the command line).
+(Dispatch handlers), simulate.py (FrontEnd). The command line is mspl_lite/commands.py.
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The comparison lab: the same message through two chains that differ in one thing, side by side.
 
 One control chooses what differs: the disposition (ProxyRequest vs RetargetRequest) or where
-the application sits (above the routing applications, just below UserServices, vs last in the
-chain). The other controls fix the rest: the disposition or position not being compared, the
+the application sits (above the routing applications, just above UserServices as the SDK asks
+of an application that calls RetargetRequest (Dn439073), vs last in the chain). The other controls fix the rest: the disposition or position not being compared, the
 message, the address the application sends it to. The application is a two-line MSPL script
 built in memory; the verdict line is computed from the two traces (verdict.py).
 """
@@ -73,10 +73,13 @@ class CompareLab:
         method = message.split(None, 1)[0] if message.strip() else "ALL"
         manifest = build_manifest(redirect_script(disposition, self.target.value.strip()),
                                   filename=f"{APP_NAME}.mspl", app_uri=f"http://www.contoso.com/{APP_NAME}",
-                                  method_names=method, proxy_by_default=True, reason_codes="NONE")
+                                  method_names=method, proxy_by_default=True, reason_codes="NONE",
+                                  allow_before_user_services=True)
         fe = self._FrontEnd(self.lab)
-        # "above": just below UserServices (the default place); "below": past the end, i.e. last.
-        priority = fe.default_priority(False) if position == "above" else len(fe.chain)
+        # "above": just above UserServices, where the SDK requires a RetargetRequest application
+        # to sit (Dn439073), and both sides of a comparison sit in the same place;
+        # "below": past the end, i.e. last.
+        priority = fe.default_priority(True) if position == "above" else len(fe.chain)
         fe.register(manifest, priority)
         return fe.send(message, filename=self.message_picker.value)
 

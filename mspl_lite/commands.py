@@ -6,6 +6,9 @@
 Without ``@PRIORITY`` an application goes just above UserServices when its manifest has
 <allowRegistrationBeforeUserServices/>, otherwise just below it; a priority past the end of the
 chain places it last. Errors are MsplLiteError values: cli.py prints them and exits 1.
+
+This module sits on top of the simulator and the view layer (it draws --diagram), so it lives
+beside cli.py rather than inside mspl_lite.frontend: data flows one way.
 """
 from __future__ import annotations
 
@@ -13,8 +16,9 @@ import json
 import os
 from typing import TextIO
 
-from ..errors import InputError
-from .simulate import FrontEnd
+from .errors import InputError
+from .frontend import FrontEnd
+from .view import chain_diagram, transaction_diagram
 
 __all__ = ["apps_command", "trace_command", "parse_app_spec"]
 
@@ -40,44 +44,17 @@ def _front_end(args) -> FrontEnd:
     return fe
 
 
-def _diagram(args, what, out: TextIO) -> int | None:
-    """--diagram FILE: drawn by mspl_lite.view when it is there; otherwise say so (exit status 1).
-
-    Uses ``mspl_lite.view.chain_diagram(front_end)`` / ``transaction_diagram(trace)``, each returning a
-    Diagram with ``save(path)``; a missing renderer is the view's own MsplLiteError.
-    """
-    import importlib
-    import sys
-
+def _diagram(args, draw, what) -> None:
+    """--diagram FILE: draw ``what`` with the view layer and save it (SVG, DOT or PNG by suffix)."""
     path = getattr(args, "diagram", None)
-    if not path:
-        return None
-    if args.command == "trace":
-        places = [("mspl_lite.view", "transaction_diagram"), ("mspl_lite.view.trace_diagram", "transaction_diagram")]
-    else:
-        places = [("mspl_lite.view", "chain_diagram"), ("mspl_lite.view.chain_diagram", "chain_diagram")]
-    draw = None
-    for module, name in places:
-        try:
-            draw = getattr(importlib.import_module(module), name, None)
-        except ImportError:
-            draw = None
-        if draw is not None:
-            break
-    if draw is None:
-        print("mspl-lite: --diagram is not available yet: the diagram module (mspl_lite.view) is not "
-              "installed in this version. Run without --diagram.", file=sys.stderr)
-        return 1
-    draw(what).save(path)
-    return None
+    if path:
+        draw(what).save(path)
 
 
 def apps_command(args, out: TextIO) -> int:
     """Print the chain like Get-CsServerApplication (or JSON rows with --json)."""
     fe = _front_end(args)
-    status = _diagram(args, fe, out)
-    if status:
-        return status
+    _diagram(args, chain_diagram, fe)
     if getattr(args, "json", False):
         json.dump({"pool": fe.lab.pool, "apps": fe.apps,
                    "note": "Built-in order as documented (Gg182575); numeric priorities and Uris inferred."},
@@ -90,16 +67,14 @@ def apps_command(args, out: TextIO) -> int:
 
 def trace_command(args, out: TextIO) -> int:
     """Simulate one transaction of MESSAGE_FILE through the chain; text, or JSON with --json."""
-    from ..sip import parse_message
+    from .sip import parse_message
 
     fe = _front_end(args)
     with open(args.message, "rb") as f:
         data = f.read()
     message = parse_message(data, filename=args.message)
     trace = fe.send(message)
-    status = _diagram(args, trace, out)
-    if status:
-        return status
+    _diagram(args, transaction_diagram, trace)
     if getattr(args, "json", False):
         json.dump(trace.to_json(), out, indent=2)
         out.write("\n")
