@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Draw docs/compare.svg, the README's picture, from the shipped samples.
+
+    .venv/bin/python tools/readme_figure.py          # rewrite docs/compare.svg
+    .venv/bin/python tools/readme_figure.py --check  # exit 1 if docs/compare.svg is stale
+
+The same IM with a link, sent to Jenny, redirected to Nuria by an application just above
+UserServices: once with ProxyRequest, once with RetargetRequest.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from mspl_lite.frontend import FrontEnd, sample_path
+from mspl_lite.view import compare_diagram
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = ROOT / "docs" / "compare.svg"
+
+
+def figure() -> str:
+    message = sample_path("messages/im-with-link.sip").read_bytes()
+    traces = []
+    for app in ("redirect-im-proxy.am", "redirect-im-retarget.am"):
+        fe = FrontEnd()
+        fe.register(str(sample_path(f"apps/{app}")))
+        traces.append(fe.send(message))
+    titles = ('ProxyRequest("sip:nuriag@contoso.com")', 'RetargetRequest("sip:nuriag@contoso.com")')
+    return compare_diagram(*traces, titles=titles).svg()
+
+
+def main(argv: list[str]) -> int:
+    svg = figure()
+    if "--check" in argv:
+        if not TARGET.exists() or TARGET.read_text(encoding="utf-8") != svg:
+            print(f"{TARGET.relative_to(ROOT)} is stale: run tools/readme_figure.py", file=sys.stderr)
+            return 1
+        return 0
+    TARGET.write_text(svg, encoding="utf-8")
+    print(f"wrote {TARGET.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
