@@ -60,3 +60,13 @@ def test_a_target_with_quotes_is_escaped_in_the_generated_script():
     assert 'ProxyRequest("sip:\\"odd\\"@contoso.com");' in script
     lab = CompareLab(target='sip:"odd"@contoso.com')
     assert lab.last_error is None and lab.traces is not None
+
+
+def test_stored_plain_text_tells_the_reader_to_run_the_cell():
+    from mspl_lite.view.widgets import ChainEditor, ScriptLab
+
+    for widget, name in ((CompareLab(), "CompareLab"), (ScriptLab(), "ScriptLab"), (ChainEditor(), "ChainEditor")):
+        bundle = widget._repr_mimebundle_()
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        assert data["text/plain"].startswith(f"{name}: run this cell")
+        assert "application/vnd.jupyter.widget-view+json" in data

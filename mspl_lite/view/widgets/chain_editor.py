@@ -17,7 +17,7 @@ from ...errors import MsplLiteError, RegistrationRefused
 from ..chain_diagram import chain_diagram
 from ..ladder import ladder_diagram
 from ..trace_diagram import outcome_line, transaction_diagram
-from .common import error_html, inline_svg, sample_messages
+from .common import error_html, inline_svg, sample_messages, widget_bundle
 
 __all__ = ["ChainEditor"]
 
@@ -146,4 +146,4 @@ class ChainEditor:
         return f"<ChainEditor {len(self.chain)} applications, message {self.message_picker.value}>"
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.ui._repr_mimebundle_(**kwargs)
+        return widget_bundle(self.ui, "ChainEditor", **kwargs)

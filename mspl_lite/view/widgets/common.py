@@ -109,3 +109,14 @@ def build_manifest(script: str, *, filename: str, app_uri: str, method_names: st
                         reason_codes=reason_codes, allow_before_user_services=allow_before_user_services)
     manifest = parse_manifest(text, filename="settings.am")
     return replace(manifest, filename=filename, source=script, script=script, script_line=1, script_column=1)
+
+
+def widget_bundle(ui, name: str, **kwargs):
+    """The widget's display bundle, with a plain-text form that tells a reader of the stored
+    notebook (or a kernel without the widget front end) to run the cell, instead of the
+    ``VBox(children=(...`` dump ipywidgets writes there."""
+    bundle = ui._repr_mimebundle_(**kwargs)
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    if isinstance(data, dict) and "text/plain" in data:
+        data["text/plain"] = f"{name}: run this cell to use the widget (widgets need a live kernel)"
+    return bundle

@@ -16,7 +16,7 @@ import ipywidgets as W
 from ...errors import MsplLiteError
 from ..compare import compare_diagram
 from ..verdict import verdict
-from .common import build_manifest, error_html, inline_svg, sample_messages
+from .common import build_manifest, error_html, inline_svg, sample_messages, widget_bundle
 
 __all__ = ["CompareLab", "redirect_script"]
 
@@ -129,4 +129,4 @@ class CompareLab:
         return f"<CompareLab {self.vary.value}: {self.message_picker.value}>"
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.ui._repr_mimebundle_(**kwargs)
+        return widget_bundle(self.ui, "CompareLab", **kwargs)

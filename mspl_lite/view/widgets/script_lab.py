@@ -18,7 +18,7 @@ from ...errors import MsplLiteError
 from ..ladder import ladder_diagram
 from ..trace_diagram import outcome_line, transaction_diagram
 from .common import (OWN_MESSAGE, build_manifest, critical_errors_html, diagnostics_html, error_html,
-                     inline_svg, pre, sample_messages)
+                     inline_svg, pre, sample_messages, widget_bundle)
 
 __all__ = ["ScriptLab", "DEFAULT_SCRIPT"]
 
@@ -195,4 +195,4 @@ class ScriptLab:
         return f"<ScriptLab {self.app_name} at priority {self.priority.value}, message {self.message_picker.value}>"
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.ui._repr_mimebundle_(**kwargs)
+        return widget_bundle(self.ui, "ScriptLab", **kwargs)
