@@ -67,7 +67,10 @@ def lab(args: list[str]) -> None:
         # diagrams before the learner runs anything.
         run([py, "-m", "jupyter", "trust", *notebooks])
     start = notebooks[0].relative_to(ROOT).as_posix() if notebooks else "notebooks"
-    run([py, "-m", "jupyterlab", f"--ServerApp.default_url=/lab/tree/{start}", *args])
+    extra = []
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        extra.append("--allow-root")  # containers and workshop VMs often run as root; Jupyter refuses otherwise
+    run([py, "-m", "jupyterlab", f"--ServerApp.default_url=/lab/tree/{start}", *extra, *args])
 
 
 def test(args: list[str]) -> None:
