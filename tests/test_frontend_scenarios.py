@@ -174,6 +174,20 @@ def test_dispatch_retarget_to_an_application_endpoint_reaches_the_app_but_no_end
     assert any(n.kind == "hint" and "ms-application-aor" in n.text for n in trace.notes)
 
 
+def test_setdestination_to_the_application_names_the_endpoint_that_receives_nothing():
+    def handler(e):
+        e.Request.SetDestination("sip:app01.contoso.com:6001;transport=tls")
+        e.ServerTransaction.CreateBranch().SendRequest(e.Request)
+
+    fe = FrontEnd()
+    fe.register(app("dispatch-helpdesk.am"))
+    trace = fe.send(invite("sip:terrya@contoso.com", frm="<sip:nuriag@contoso.com>"),
+                    dispatch_handlers={"OnInvite": handler})
+    inferred = " ".join(n.text for n in trace.notes if n.kind == "inferred")
+    assert "no ApplicationEndpoint matches" in inferred
+    assert "None" not in inferred and "helpdesk@contoso.com receives nothing" in inferred
+
+
 def test_with_an_ms_application_aor_header_the_application_endpoint_receives_it():
     def handler(e):
         e.Request.Retarget("sip:helpdesk@contoso.com")

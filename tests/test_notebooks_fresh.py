@@ -58,6 +58,18 @@ def test_normalize_cuts_a_traceback_to_its_last_line():
     assert tool.normalize(nb)["cells"][0]["outputs"][0]["traceback"] == ["SipParseError: bad"]
 
 
+def test_normalize_joins_a_stream_the_kernel_sent_in_chunks():
+    chunked = [{"output_type": "stream", "name": "stdout", "text": "one\n"},
+               {"output_type": "stream", "name": "stdout", "text": "two\n"},
+               {"output_type": "stream", "name": "stderr", "text": "warn\n"},
+               {"output_type": "stream", "name": "stdout", "text": "three\n"}]
+    nb = {"metadata": {}, "cells": [{"cell_type": "code", "metadata": {}, "source": "", "outputs": chunked}]}
+    assert tool.normalize(nb)["cells"][0]["outputs"] == [
+        {"output_type": "stream", "name": "stdout", "text": "one\ntwo\n"},
+        {"output_type": "stream", "name": "stderr", "text": "warn\n"},
+        {"output_type": "stream", "name": "stdout", "text": "three\n"}]
+
+
 def test_differences_name_the_stale_cell_and_show_a_diff():
     stored = {"metadata": {}, "cells": [
         {"cell_type": "markdown", "source": "x", "metadata": {}},

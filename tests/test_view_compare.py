@@ -90,3 +90,43 @@ def test_comparison_of_real_traces_renders_identically_and_fits_the_notebook():
     assert float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1)) <= 670
     assert "IIMFilter did not run with ProxyRequest" in verdict(a, b, NAMES)
     assert "reached Nuria Gonzalez unchanged" in verdict(a, b, NAMES)
+
+
+def _moved_last(trace):
+    """``trace``'s chain with RedirectApp moved to the end, where it never runs (DefaultRouting routed)."""
+    hops = [h for h in trace.hops if h.app != "RedirectApp"]
+    hops = [dataclasses.replace(h, priority=i) for i, h in enumerate(hops)]
+    hops.append(Hop(app="RedirectApp", priority=len(hops), builtin=False, ran=False, why="routed",
+                    sentence="DefaultRouting already routed the request"))
+    return dataclasses.replace(trace, hops=tuple(hops))
+
+
+def test_verdict_of_a_move_says_where_the_application_sat_and_what_ran_first():
+    above, last = fx.retarget_trace(), _moved_last(fx.retarget_trace())
+    line = verdict(above, last, ("RedirectApp above", "RedirectApp last"))
+    assert line == ("Placed last in the chain, RedirectApp never ran: DefaultRouting had already routed the IM to "
+                    "Terry Adams; placed above DefaultRouting, it retargeted the IM to sip:terrya@contoso.com, "
+                    "then DefaultRouting sent it to Terry Adams.")
+    # The sides are told apart by where the application sits, so the order of the sides does not matter.
+    assert verdict(last, above, ("RedirectApp last", "RedirectApp above")) == line
+    # With ProxyRequest the application itself decides, above the application that routes it otherwise.
+    line = verdict(fx.proxy_trace(), last, ("above", "last"))
+    assert line.startswith("Placed last in the chain, RedirectApp never ran: DefaultRouting had already routed")
+    assert line.endswith("placed above DefaultRouting, it proxied the IM to sip:terrya@contoso.com, so the IM "
+                         "reached Terry Adams.")
+    # An answered request is named as answered, with the answer.
+    answered = _moved_last(fx.responded_trace())
+    answered = dataclasses.replace(
+        answered, hops=tuple(dataclasses.replace(h, why="not-reached") if h.app == "RedirectApp" else h
+                             for h in answered.hops),
+        outcome=dataclasses.replace(answered.outcome, decided_by="UserServices"))
+    assert "UserServices had already answered the IM (403 Forbidden)" in verdict(fx.retarget_trace(), answered)
+
+
+def test_an_application_added_above_is_not_a_move():
+    # One more application at the top shifts every priority; IIMFilter still sits where it did.
+    b = fx.retarget_trace()
+    extra = Hop(app="AuditApp", priority=0, builtin=False, ran=True, effect="passed", action="passed on")
+    hops = (extra,) + tuple(dataclasses.replace(h, priority=h.priority + 1) for h in b.hops)
+    b = dataclasses.replace(b, hops=hops)
+    assert verdict(fx.proxy_trace(), b, NAMES).startswith("IIMFilter did not run with ProxyRequest")

@@ -82,3 +82,26 @@ def test_first_and_last_cannot_move_further():
     editor.apps.value = editor.chain[0].name
     editor.up.click()
     assert editor.status.value.endswith("is already first")
+
+
+def test_notebook_02_task_iimfilter_below_defaultrouting_leaves_the_link_live():
+    # Notebook 02 shows ChainEditor(FrontEnd(), message="im-with-link.sip") and asks: move IIMFilter
+    # below DefaultRouting; is the link still neutralised when the IM reaches Jenny?
+    editor = ChainEditor(FrontEnd(), message="im-with-link.sip")
+    assert "Changed the request: IIMFilter (neutralised 1 link(s)" in " ".join(_path(editor).split())
+    editor.apps.value = "IIMFilter"
+    while editor.chain.index("IIMFilter") < editor.chain.index("DefaultRouting"):
+        editor.down.click()
+    hop = editor.last_trace.hop("IIMFilter")
+    assert not hop.ran and hop.why == "routed"
+    assert "IIMFilter" not in _path(editor).split("Outcome")[0]
+    assert "Changed the request: no application" in " ".join(_path(editor).split())
+    assert "http://www.fabrikam.com/offer" in editor.last_trace.outcome.forwarded
+    assert "_http://" not in editor.last_trace.outcome.forwarded
+    # Then: pick register-nuriag.sip and disable UserServices: who answers Nuria's REGISTER?
+    editor.message_picker.value = "register-nuriag.sip"
+    assert editor.last_trace.outcome.decided_by == "UserServices"
+    editor.apps.value = "UserServices"
+    editor.toggle.click()
+    assert editor.last_trace.hop("UserServices").why == "disabled"
+    assert editor.last_trace.outcome.kind == "responded" and editor.last_trace.outcome.decided_by != "UserServices"

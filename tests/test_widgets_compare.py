@@ -31,14 +31,44 @@ def test_switching_to_position_and_between_dispositions_changes_the_verdict():
     lab.vary.value = "position"
     proxy = _verdict(lab)
     assert proxy != first and lab.position.disabled and not lab.disposition.disabled
-    assert "RedirectApp above the routing applications" in proxy and "RedirectApp last in the chain" in proxy
+    # Where the application sits is what differs: the verdict says where, and what ran first.
+    assert proxy == ("What changed: Placed last in the chain, RedirectApp never ran: DefaultRouting had already "
+                     "routed the IM to Jenny Lee; placed above DefaultRouting, it proxied the IM to "
+                     "sip:nuriag@contoso.com, so the IM reached Nuria Gonzalez.")
     lab.disposition.value = "RetargetRequest"
     retarget = _verdict(lab)
-    assert retarget != proxy
-    assert retarget.startswith("What changed: RedirectApp did not run with RedirectApp last in the chain")
+    assert retarget == ("What changed: Placed last in the chain, RedirectApp never ran: DefaultRouting had already "
+                        "routed the IM to Jenny Lee; placed above DefaultRouting, it retargeted the IM to "
+                        "sip:nuriag@contoso.com, then DefaultRouting sent it to Nuria Gonzalez.")
     a, b = lab.traces
     assert a.hop("RedirectApp").ran and not b.hop("RedirectApp").ran
     assert b.hop("RedirectApp").why == "routed"
+
+
+def test_position_verdict_follows_the_message_and_the_target():
+    # A REGISTER is answered by UserServices, not routed: the sentence says so, from the traces.
+    lab = CompareLab(vary="position", disposition="RetargetRequest", message="register-nuriag.sip",
+                     target="sip:terrya@contoso.com")
+    assert _verdict(lab) == ("What changed: Placed last in the chain, RedirectApp never ran: UserServices had "
+                             "already answered the REGISTER (200 OK); placed above UserServices, it retargeted "
+                             "the REGISTER to sip:terrya@contoso.com, then UserServices answered 200 OK.")
+    # A call to a phone number is routed by OutboundRouting: that is the application named.
+    lab.message_picker.value = "invite-pstn.sip"
+    assert _verdict(lab).startswith("What changed: Placed last in the chain, RedirectApp never ran: OutboundRouting "
+                                    "had already routed the call to gateway gw01.contoso.com")
+    assert "placed above OutboundRouting, it retargeted the call to sip:terrya@contoso.com" in _verdict(lab)
+
+
+def test_every_choice_and_description_is_shown_whole():
+    # ipywidgets cuts a ToggleButtons choice to its fixed button width ("above the routin...") and a
+    # description to 80 px: the choices size to their text, the descriptions are given room.
+    lab = CompareLab()
+    for control in (lab.vary, lab.disposition, lab.position):
+        assert control.style.button_width == "auto", control.description
+        assert control.style.description_width, control.description
+        # the description on the buttons' line, left of them (ipywidgets 8 puts it on a line above)
+        assert control.layout.flex_flow == "row" and "widget-inline-hbox" in control._dom_classes
+    assert {c.style.description_width for c in (lab.vary, lab.disposition, lab.position)} == {"6.5em"}
 
 
 def test_message_and_target_controls_redraw_both_sides():

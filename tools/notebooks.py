@@ -78,8 +78,25 @@ def normalize(nb: dict) -> dict:
             cmeta.pop(key, None)
         if cell.get("cell_type") == "code":
             outputs = (normalize_output(o) for o in cell.get("outputs", []))
-            cell["outputs"] = [o for o in outputs if o is not None]
+            cell["outputs"] = merge_streams([o for o in outputs if o is not None])
     return nb
+
+
+def merge_streams(outputs: list[dict]) -> list[dict]:
+    """Join consecutive stream outputs of the same name into one, as nbval does before comparing.
+
+    A busy kernel may deliver one cell's printing in several chunks; stored merged, the
+    notebook is the same however the output was chunked.
+    """
+    merged: list[dict] = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and prev is not None
+                and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+            prev["text"] = "".join(prev.get("text", "")) + "".join(out.get("text", ""))
+        else:
+            merged.append(out)
+    return merged
 
 
 def _output_text(output: dict) -> str:

@@ -10,12 +10,16 @@ The notebooks hold the story; this package holds the machinery (one module per i
     messages.py              the course's Lync-style SIP messages
     feedback.py, harness.py  a check's verdict; running learners' answers safely
     *_exercises.py           the checks: chain (00, 02), sip (01), first_app (03), language (04),
-                             routing (05, 06)
+                             routing (05, 06), answering (07), debugging (08), managed (09)
+    capstone.py              the workshop capstone's battery of cases (10)
+    lab_apps.py              manifests built in memory for learners' scripts
+    variants.py              course messages with one field changed
     snippets.py              try_script: run a few lines of MSPL on a course message
     exercises.py             the registry and check_exercise
     solutions.py             the solutions and show_solution
     environment.py           environment_check
     widgets.py               the small widgets of notebooks 01, 03 and 04
+    workshop_widgets.py      the widgets of notebooks 08, 09 and 10
 """
 from .exercises import EXERCISES, Exercise, check_exercise
 from .feedback import Feedback

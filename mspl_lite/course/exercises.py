@@ -65,6 +65,12 @@ EXERCISES: dict[str, Exercise] = {e.id: e for e in (
     Exercise("6.2", _NB06, "A retired number, through OutboundRouting", "MSPL script", routing.check_old_number),
 )}
 
+# Notebooks 07-10: each module lists its exercises as (id, notebook, title, answer, check) rows.
+from . import answering_exercises, capstone, debugging_exercises, managed_exercises  # noqa: E402
+
+for _module in (answering_exercises, debugging_exercises, managed_exercises, capstone):
+    EXERCISES.update({row[0]: Exercise(*row) for row in _module.EXERCISE_ROWS})
+
 
 def check_exercise(exercise: str, answer: Any) -> Feedback:
     """Check ``answer`` for exercise ``exercise`` ("3.1"); the Feedback says what to fix next."""

@@ -224,6 +224,12 @@ if (sipRequest) {
      "ignoreCase=\"true\" makes sip:JennyL@Contoso.com find jennyl@contoso.com."),
 )}
 
+# Notebooks 07-10: each module lists its solutions as (exercise, language, code, why) rows.
+from . import answering_exercises, capstone, debugging_exercises, managed_exercises  # noqa: E402
+
+for _module in (answering_exercises, debugging_exercises, managed_exercises, capstone):
+    SOLUTIONS.update({row[0]: _s(*row) for row in _module.SOLUTION_ROWS})
+
 
 def show_solution(exercise: str) -> Solution:
     """The solution of ``exercise`` ("3.1"): collapsed in a notebook until clicked."""

@@ -24,12 +24,19 @@ from ..errors import InputError
 from ..language import compile_script
 from ..sip import (get_display_name, get_host_name, get_parameter_value, get_scheme, get_uri, get_uri_parameter,
                    get_user_at_host, get_user_name)
+from ..view.widgets.common import WHOLE_LABEL
 from .messages import course_message
 
 __all__ = ["MessageExplorer", "FilterExplorer", "ScriptPlayground", "explain_field", "filter_report",
            "run_report", "EXPLORER_MESSAGES", "FILTER_MESSAGES"]
 
 _PRE = '<pre style="margin:4px 0;white-space:pre-wrap">{}</pre>'
+
+
+def _picker_layout() -> w.Layout:
+    """A message picker as wide as its longest choice ("INVITE with Supported: timer, MS-EARLY-MEDIA"):
+    a Dropdown of the default width cuts the chosen label."""
+    return w.Layout(width="max-content")
 
 
 def _esc(value: Any) -> str:
@@ -109,8 +116,9 @@ class MessageExplorer(_Widget):
     label = "message explorer"
 
     def __init__(self, message: str = "invite-jennyl", field: str = "From"):
-        self.message = w.Dropdown(options=EXPLORER_MESSAGES, value=message, description="Message")
-        self.field = w.Dropdown(options=_FIELDS, value=field, description="Field")
+        self.message = w.Dropdown(options=EXPLORER_MESSAGES, value=message, description="Message",
+                                  style=WHOLE_LABEL, layout=_picker_layout())
+        self.field = w.Dropdown(options=_FIELDS, value=field, description="Field", style=WHOLE_LABEL)
         self.view = w.HTML()
         super().__init__([w.HBox([self.message, self.field]), self.view])
         for control in (self.message, self.field):
@@ -195,11 +203,14 @@ class FilterExplorer(_Widget):
     label = "filter explorer"
 
     def __init__(self, method_names: str = "INVITE", reason_codes: str = "", proxy_by_default: bool = True):
-        self.method_names = w.Text(value=method_names, description="methodNames",
+        # The descriptions are the manifest's attribute names: shown whole, never "methodN...".
+        self.method_names = w.Text(value=method_names, description="methodNames", style=WHOLE_LABEL,
+                                   layout=w.Layout(width="340px"),
                                    placeholder="empty: no requestFilter (ALL)", continuous_update=False)
-        self.reason_codes = w.Text(value=reason_codes, description="reasonCodes",
+        self.reason_codes = w.Text(value=reason_codes, description="reasonCodes", style=WHOLE_LABEL,
+                                   layout=w.Layout(width="340px"),
                                    placeholder="empty: no responseFilter (ALL)", continuous_update=False)
-        self.proxy_by_default = w.Checkbox(value=proxy_by_default, description="proxyByDefault")
+        self.proxy_by_default = w.Checkbox(value=proxy_by_default, description="proxyByDefault", indent=False)
         self.view = w.HTML()
         super().__init__([w.HBox([self.method_names, self.reason_codes, self.proxy_by_default]), self.view])
         for control in (self.method_names, self.reason_codes, self.proxy_by_default):
@@ -230,7 +241,7 @@ def run_report(script_text: str, message_name: str) -> str:
     parts = []
     if script.warnings:
         parts.append("<p><b>Warnings</b></p>" + _PRE.format(_esc("\n".join(d.render() for d in script.warnings))))
-    log = "\n".join(f"[{e.level}] line {e.line}: " + " | ".join(e.lines) for e in run.log) or "(nothing logged)"
+    log = "\n".join(str(e) for e in run.log) or "(nothing logged)"
     parts.append("<p><b>Log</b></p>" + _PRE.format(_esc(log)))
     decisions = "\n".join(str(d) for d in run.dispositions) or "(no routing action)"
     parts.append("<p><b>Decisions</b></p>" + _PRE.format(_esc(decisions)))
@@ -248,7 +259,8 @@ class ScriptPlayground(_Widget):
 
     def __init__(self, script: str = 'Log("Debugr", false, sipRequest.Method);', message: str = "invite-jennyl"):
         self.script = w.Textarea(value=script, layout=w.Layout(width="100%", height="160px"))
-        self.message = w.Dropdown(options=_PLAYGROUND_MESSAGES, value=message, description="Message")
+        self.message = w.Dropdown(options=_PLAYGROUND_MESSAGES, value=message, description="Message",
+                                  style=WHOLE_LABEL, layout=_picker_layout())
         self.run_button = w.Button(description="Run", button_style="primary")
         self.view = w.HTML()
         super().__init__([self.script, w.HBox([self.message, self.run_button]), self.view])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, TypeVar
 
 __all__ = [
     "ENDPOINT_ANSWERS", "GATEWAY_ANSWERS", "PARTNER_ANSWERS", "STANDARD_METHOD_BITS",
@@ -54,6 +54,13 @@ DEFAULT_BLOCKED_EXTENSIONS: tuple[str, ...] = tuple(
 _URI_IN_BRACKETS = re.compile(r"<([^>]*)>")
 
 
+def _uri_of(address: str) -> str:
+    """The URI of an address: what stands between <> in a name-addr, else the whole text (stripped)."""
+    text = address.strip()
+    m = _URI_IN_BRACKETS.search(text)
+    return m.group(1) if m else text
+
+
 def aor_of(address: str | None) -> str | None:
     """``user@host`` of a SIP/SIPS/tel address or name-addr, lower-cased; None if there is none.
 
@@ -61,10 +68,7 @@ def aor_of(address: str | None) -> str | None:
     """
     if not address:
         return None
-    text = address.strip()
-    m = _URI_IN_BRACKETS.search(text)
-    if m:
-        text = m.group(1)
+    text = _uri_of(address)
     text = text.split(";", 1)[0] if text.lower().startswith("tel:") else text
     low = text.lower()
     if low.startswith("tel:"):
@@ -87,10 +91,7 @@ def phone_number_of(address: str | None) -> str | None:
     """The phone number a tel: URI or a ``user=phone`` SIP URI names (``+14255550101``, ``0101``)."""
     if not address:
         return None
-    text = address.strip()
-    m = _URI_IN_BRACKETS.search(text)
-    if m:
-        text = m.group(1)
+    text = _uri_of(address)
     low = text.lower()
     if low.startswith("tel:"):
         return text[4:].split(";", 1)[0]
@@ -104,6 +105,18 @@ def phone_number_of(address: str | None) -> str | None:
         number = user.split(";", 1)[0]
         if is_phone or re.fullmatch(r"\+\d{3,15}", number):
             return number
+    return None
+
+
+_Item = TypeVar("_Item")
+
+
+def _named(items: Iterable[_Item], attr: str, name: str) -> _Item | None:
+    """The first of ``items`` whose ``attr`` equals ``name`` ignoring case (Lync names, domains
+    and FQDNs are case-insensitive), or None."""
+    for item in items:
+        if getattr(item, attr).lower() == name.lower():
+            return item
     return None
 
 
@@ -250,10 +263,7 @@ class Federation:
     blocked: tuple[str, ...] = ()
 
     def partner(self, domain: str) -> Partner | None:
-        for p in self.partners:
-            if p.domain.lower() == domain.lower():
-                return p
-        return None
+        return _named(self.partners, "domain", domain)
 
     def is_blocked(self, domain: str) -> bool:
         return domain.lower() in (d.lower() for d in self.blocked)
@@ -510,10 +520,7 @@ class Lab:
         return None
 
     def trusted_application_at(self, host: str) -> TrustedApplication | None:
-        for app in self.trusted_applications:
-            if host.lower() == app.fqdn.lower():
-                return app
-        return None
+        return _named(self.trusted_applications, "fqdn", host)
 
     def home_pool(self, user: User) -> str:
         return user.pool or self.pool
@@ -522,10 +529,7 @@ class Lab:
         return self.home_pool(user).lower() == self.pool.lower()
 
     def other_pool(self, fqdn: str) -> Pool | None:
-        for p in self.pools:
-            if p.fqdn.lower() == fqdn.lower():
-                return p
-        return None
+        return _named(self.pools, "fqdn", fqdn)
 
     def supports_domain(self, domain: str) -> bool:
         return domain.lower() in (d.lower() for d in self.domains)
@@ -538,9 +542,9 @@ class Lab:
     def dial_plan_for(self, user: User | None, context: str | None = None) -> DialPlan | None:
         """Per-user, then pool, then site, then global (Gg413082); a phone-context names one directly."""
         if context:
-            for dp in self.dial_plans:
-                if dp.name.lower() == context.lower():
-                    return dp
+            named = _named(self.dial_plans, "name", context)
+            if named is not None:
+                return named
         for scope in ("user", "service", "site", "global"):
             for dp in self.dial_plans:
                 if dp.scope == scope and (scope != "site" or dp.name.lower() == self.site.lower()):
@@ -548,17 +552,10 @@ class Lab:
         return None
 
     def voice_policy(self, name: str) -> VoicePolicy | None:
-        for vp in self.voice_policies:
-            if vp.name.lower() == name.lower():
-                return vp
-        return None
+        return _named(self.voice_policies, "name", name)
 
     def gateway(self, name: str) -> Gateway | None:
-        name = name.removeprefix("PstnGateway:")
-        for gw in self.gateways:
-            if gw.fqdn.lower() == name.lower():
-                return gw
-        return None
+        return _named(self.gateways, "fqdn", name.removeprefix("PstnGateway:"))
 
     def routes_for(self, number: str, usage: str) -> list[VoiceRoute]:
         """Routes that carry ``usage`` and whose pattern matches, by route priority."""

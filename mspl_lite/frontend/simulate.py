@@ -679,7 +679,9 @@ class FrontEnd:
             endpoint, why = ucma_match(app, sent)
             if endpoint is not None:
                 continue
-            wanted = aor_of(sent.request_uri)
+            # The Request-URI names the user when the request was retargeted; after SetDestination it
+            # names the application's own address, so fall back to the endpoints it hosts.
+            wanted = aor_of(sent.request_uri) or " / ".join(e.aor for e in app.endpoints) or "its endpoints"
             ctx.note("documented", "A UCMA application matches an incoming request to an ApplicationEndpoint by the "
                                    "To URI, then by Conversation ID, then by the ms-application-aor header; otherwise "
                                    "its default routing endpoint (if any) gets it.",

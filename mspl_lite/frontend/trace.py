@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..language.run import log_line
+
 __all__ = [
     "WHY",
     "EFFECTS",
@@ -89,7 +91,7 @@ class LogLine:
 
     def __str__(self) -> str:
         where = f" (line {self.line})" if self.line else ""
-        return f"[{self.app}] {self.level}: {self.text.replace(chr(10), ' | ')}{where}"
+        return f"[{self.app}] {self.level}: {log_line([self.text])}".rstrip() + where
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -494,7 +496,7 @@ class Trace:
                 for line in h.changes.lines():
                     out.append(f"      {'':<{width}}       {line}")
             for entry in h.log:
-                out.append(f"      {'':<{width}}       log {entry.level}: {entry.text.replace(chr(10), ' | ')}")
+                out.append(f"      {'':<{width}}       log {entry.level}: {log_line([entry.text])}".rstrip())
             for c in h.critical_errors:
                 out.append(f"      {'':<{width}}       CRITICAL: {c.message} ({c.count} of 10)")
             if h.disabled_after:

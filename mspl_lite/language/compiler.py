@@ -34,8 +34,8 @@ from .server import InMemoryServer, RegistrarEndpoint, ServerState
 from .signatures import BUILTIN_VARIABLES, ENUM_TYPES, FUNCTIONS, REMOVED_FUNCTIONS
 from .values import (
     ENDPOINT_FIELDS, ENUMS, INT_MAX, INT_MIN, MESSAGE_READERS, REMOVED_ENUM_VALUES, REQUEST_READERS,
-    RESPONSE_READERS, Row, SourceInfo, TargetInfo, compare, equal, read_member,
-    show, to_float, to_int, to_str, truth, type_name,
+    RESPONSE_READERS, Row, SourceInfo, TargetInfo, coerce_to, compare, equal, read_member,
+    show, to_collection, to_float, to_int, to_str, truth, type_name,
 )
 
 __all__ = ["Script", "ScriptEnvironment", "WHILE_LIMIT", "DEFAULT_STEP_BUDGET"]
@@ -488,11 +488,13 @@ class _Compiler:
         def run_foreach(ctx, f):
             collection = iterable(ctx, f)
             if type(collection) is not tuple:
-                collection = () if collection is None else (collection,)
+                collection = to_collection(collection)
             for item in collection:
                 ctx.steps += 1
                 if ctx.steps > ctx.budget:
                     raise ctx.over_budget(node)
+                # the store of assigner(), inlined: a helper call per item is measurably
+                # slower in bench/bench_script.py
                 t = f[tslot]
                 if t is None:
                     if item is not None:
@@ -673,26 +675,17 @@ class _Compiler:
             def message_field(ctx, f):
                 return reader(ctx.message, ctx)
             return message_field
-        if base == "sipRequest":
-            reader = REQUEST_READERS.get(name)
+        if base == "sipRequest" or base == "sipResponse":
+            want_request = base == "sipRequest"
+            reader = (REQUEST_READERS if want_request else RESPONSE_READERS).get(name)
             if reader is None:
                 return None
 
-            def request_field(ctx, f):
-                if ctx.is_request:
+            def kind_field(ctx, f):
+                if ctx.is_request == want_request:
                     return reader(ctx.message, ctx)
                 return False   # a field of the wrong kind reads false (LCS05 cc165101)
-            return request_field
-        if base == "sipResponse":
-            reader = RESPONSE_READERS.get(name)
-            if reader is None:
-                return None
-
-            def response_field(ctx, f):
-                if ctx.is_response:
-                    return reader(ctx.message, ctx)
-                return False
-            return response_field
+            return kind_field
         return None
 
     def row_member(self, node: ast.Member, index: ast.Index, column: str) -> Closure:
@@ -912,22 +905,12 @@ def _arity(signature: Any) -> str:
 def _coerce_variable(value: Any, target: type, name: str, node: Any) -> Any:
     """A new value of a typed variable, converted to its type (mspl.md 1.3)."""
     try:
-        if target is str:
-            return to_str(value)
-        if target is bool:
-            return truth(value)
-        if target is int:
-            return to_int(value)
-        if target is float:
-            return to_float(value)
-        if target is tuple:
-            return (value,)
+        return coerce_to(value, target)
     except ScriptFault as fault:
         kind = {str: "a string", bool: "a bool", int: "an int", float: "a float"}.get(target, "")
         raise _fault(f"cannot assign {show(value)} to {name}: {fault.message}", node,
                      hint=f"{name} is {kind} since its first assignment (a variable keeps the type of "
                           "its first value); use a new variable") from None
-    return value
 
 
 def _arithmetic(op: str, a: Any, b: Any, node: Any) -> Any:
@@ -955,6 +938,8 @@ def _arithmetic(op: str, a: Any, b: Any, node: Any) -> Any:
 
 def _builtin_call(name: str, impl: Callable[..., Any], node: Any, args: list[Closure]) -> Closure:
     """A call of a built-in: evaluate the arguments, run it, locate any fault at the call."""
+    # Unrolled for up to three arguments: a call is the commonest step of a script, and the
+    # general call_n (a list and a * call per run) costs measurably more.
     count = len(args)
     if count == 0:
         def call0(ctx, f):

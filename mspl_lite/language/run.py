@@ -19,7 +19,8 @@ from typing import Any, Literal
 from ..errors import Diagnostic
 from .signatures import HANDLED_DISPOSITIONS
 
-__all__ = ["Disposition", "LogEntry", "CriticalError", "ScriptRun", "ScriptFault", "DISPOSITION_KINDS"]
+__all__ = ["Disposition", "LogEntry", "CriticalError", "ScriptRun", "ScriptFault", "DISPOSITION_KINDS",
+           "log_line"]
 
 DispositionKind = Literal["proxy", "retarget", "respond", "proxy_response", "dispatch",
                           "dispatch_notification", "fork"]
@@ -92,6 +93,18 @@ class Disposition:
         return f"line {self.line}: {self.describe()}"
 
 
+def log_line(strings) -> str:
+    """The strings of one ``Log`` call as one line: the spaces at their ends dropped, one space between.
+
+    The server writes each string on a line of its own (gg439513), while scripts write them as
+    the parts of one sentence: ``Log("Debugr", false, "call to ", uri)``. Read on one line, the
+    parts join as their author meant, ``call to sip:kima@contoso.com``, not ``call to  | sip:...``
+    with the trailing space and a separator. The strings themselves stay in ``LogEntry.lines``
+    and, one per line as the server writes them, in ``LogEntry.text`` and ``LogLine.text``.
+    """
+    return " ".join(part.strip() for text in strings for part in text.splitlines() if part.strip())
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LogEntry:
     """One ``Log(name, detail, s1, ...)`` call.
@@ -119,7 +132,7 @@ class LogEntry:
 
     def __str__(self) -> str:
         name = self.level if self.name == self.level else f"{self.level} (as {self.name!r})"
-        return f"[{name}] line {self.line}: " + " | ".join(self.lines)
+        return f"[{name}] line {self.line}: {log_line(self.lines)}".rstrip()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -59,8 +59,8 @@ __all__ = [
     "MessageView", "TransactionView", "TargetInfo", "SourceInfo", "Row",
     "MESSAGE_READERS", "REQUEST_READERS", "RESPONSE_READERS", "TRANSACTION_FIELDS",
     "ENDPOINT_FIELDS", "REMOVED_ENDPOINT_FIELDS", "ADDRESS_INFO_FIELDS", "WRITABLE_FIELDS",
-    "truth", "to_str", "to_int", "to_float", "to_collection", "coerce_like", "check_int",
-    "equal", "compare", "type_name", "show", "read_member", "field_names",
+    "truth", "to_str", "to_int", "to_float", "to_collection", "coerce_like", "coerce_to",
+    "check_int", "equal", "compare", "type_name", "show", "read_member", "field_names",
 ]
 
 INT_MIN = -(2 ** 31)
@@ -389,6 +389,12 @@ def coerce_like(value: Any, current: Any) -> Any:
     target = type(current)
     if type(value) is target:
         return value
+    return coerce_to(value, target)
+
+
+def coerce_to(value: Any, target: type) -> Any:
+    """Coerce a non-null ``value`` to the Python type ``target`` of an MSPL type (mspl.md 1.3);
+    a value of any other type is returned as it is."""
     if target is str:
         return to_str(value)
     if target is bool:

@@ -8,6 +8,7 @@
 The address helpers back the MSPL URI functions (GetUri, GetUserName, ...); None is MSPL null.
 See docs/ARCHITECTURE.md, section "SIP message API".
 """
+from . import address
 from .address import (
     SipUri,
     get_display_name,
@@ -23,20 +24,4 @@ from .address import (
 from .message import Header, Message, Request, Response
 from .parser import parse_message
 
-__all__ = [
-    "parse_message",
-    "Message",
-    "Request",
-    "Response",
-    "Header",
-    "SipUri",
-    "parse_uri",
-    "get_uri",
-    "get_display_name",
-    "get_user_name",
-    "get_host_name",
-    "get_user_at_host",
-    "get_scheme",
-    "get_uri_parameter",
-    "get_parameter_value",
-]
+__all__ = ["parse_message", "Message", "Request", "Response", "Header", *address.__all__]

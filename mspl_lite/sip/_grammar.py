@@ -107,11 +107,8 @@ _URI_HEADER_LIST = rf"{_HNAME}={_HVALUE}(?:&{_HNAME}={_HVALUE})*"
 _URI_HEADERS = rf"\?{_URI_HEADER_LIST}"
 
 _SIP_SCHEME = r"[Ss][Ii][Pp][Ss]?"
-SIP_URI = (
-    rf"{_SIP_SCHEME}:(?:{_USERINFO_AHEAD}{_USER}(?::{_PASSWORD})?@)?{HOST}(?::{_PORT})?{_URI_PARAMS}"
-    rf"(?:{_URI_HEADERS})?"
-)
 SIP_URI_NO_HEADERS = rf"{_SIP_SCHEME}:(?:{_USERINFO_AHEAD}{_USER}(?::{_PASSWORD})?@)?{HOST}(?::{_PORT})?{_URI_PARAMS}"
+SIP_URI = rf"{SIP_URI_NO_HEADERS}(?:{_URI_HEADERS})?"
 _SIP_URI_BARE = rf"{_SIP_SCHEME}:(?:{_USERINFO_AHEAD}{_USER_BARE}(?::{_PASSWORD})?@)?{HOST}(?::{_PORT})?"
 # RFC 3966: global numbers start with "+"; local ones may hold hex digits, * and #.
 _TEL_NUMBER = (

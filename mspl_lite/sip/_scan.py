@@ -7,6 +7,7 @@ string scanned; the parser turns them into line and column.
 """
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from ._grammar import (
@@ -174,6 +175,18 @@ def check_uri(s: str, start: int, end: int, *, context: str) -> UriParts:
     return UriParts(scheme, None, None, None, None, "", "")
 
 
+def _check_chars(text: str, start: int, end: int, char_re: re.Pattern[str], base: int, part: str, *,
+                 hint: str) -> None:
+    """Raise ``Problem`` at the first character of ``text[start:end]`` that ``char_re`` (one
+    allowed character or %XX escape) does not match; ``part`` names the URI part for the message."""
+    j = start
+    while j < end:
+        m = char_re.match(text, j)
+        if m is None:
+            raise Problem(f"character {text[j]!r} is not allowed in {part}", base + j, hint=hint)
+        j = m.end()
+
+
 def _diagnose_sip_uri(text: str, base: int, i: int, scheme: str) -> UriParts:
     """Walk a SIP URI that the fast pattern refused; raise at the first fault (or accept it)."""
     n = len(text)
@@ -184,28 +197,12 @@ def _diagnose_sip_uri(text: str, base: int, i: int, scheme: str) -> UriParts:
         user_end = colon if colon >= 0 else at
         if user_end == i:
             raise Problem("empty user part before '@' in a SIP URI", base + i, hint=_URI_HINT)
-        j = i
-        while j < user_end:
-            um = USER_CHAR_RE.match(text, j)
-            if um is None:
-                raise Problem(
-                    f"character {text[j]!r} is not allowed in the user part of a SIP URI",
-                    base + j,
-                    hint="escape it as %XX (e.g. %40 for @, %20 for a space)",
-                )
-            j = um.end()
+        _check_chars(text, i, user_end, USER_CHAR_RE, base, "the user part of a SIP URI",
+                     hint="escape it as %XX (e.g. %40 for @, %20 for a space)")
         user = text[i:user_end]
         if colon >= 0:
-            j = colon + 1
-            while j < at:
-                pm = PASSWORD_CHAR_RE.match(text, j)
-                if pm is None:
-                    raise Problem(
-                        f"character {text[j]!r} is not allowed in the password of a SIP URI",
-                        base + j,
-                        hint="escape it as %XX",
-                    )
-                j = pm.end()
+            _check_chars(text, colon + 1, at, PASSWORD_CHAR_RE, base, "the password of a SIP URI",
+                         hint="escape it as %XX")
             password = text[colon + 1 : at]
         i = at + 1
     hm = HOST_RE.match(text, i)

@@ -56,6 +56,12 @@ def _check_value(name: str, value: object) -> str:
     return value.strip(" \t")
 
 
+def _check_status_code(code: object) -> None:
+    """Refuse anything but a response status code (an int from 100 to 699)."""
+    if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 699:
+        raise UsageError(f"a status code is an int from 100 to 699, got {code!r}")
+
+
 def _as_bytes(body: object) -> bytes:
     if isinstance(body, str):
         return body.encode("utf-8")
@@ -262,8 +268,7 @@ class Request(Message):
         ``Content-Length: 0``. A To without a tag gets one (except in 100 Trying); the tag is
         derived from Call-ID and CSeq, so the same request always gets the same tag.
         """
-        if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 699:
-            raise UsageError(f"a status code is an int from 100 to 699, got {code!r}")
+        _check_status_code(code)
         out: list[Header] = [Header("Via", v) for v in self._values("via")]
         for name in ("From", "To", "Call-ID", "CSeq"):
             value = self.get(name)
@@ -301,8 +306,7 @@ class Response(Message):
         sip_version: str = "SIP/2.0",
     ):
         super().__init__(headers, body, sip_version)
-        if isinstance(status_code, bool) or not isinstance(status_code, int) or not 100 <= status_code <= 699:
-            raise UsageError(f"a status code is an int from 100 to 699, got {status_code!r}")
+        _check_status_code(status_code)
         if not isinstance(reason, str) or "\r" in reason or "\n" in reason:
             raise UsageError(f"a reason phrase is one line of text, got {reason!r}")
         self.status_code = status_code

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..frontend.trace import Trace
 from . import style as st
-from .dot import DotWriter, label, short, wrap
+from .dot import DotWriter, label, wrap
 from .render import Diagram
 from .trace_diagram import draw_trace, outcome_line
 from .verdict import differing_apps, short_name, verdict
@@ -27,13 +27,14 @@ def compare_diagram(a: Trace, b: Trace, *, titles: tuple[str, str] = ("A", "B"),
     differs = differing_apps(a, b)
     heading = f"{titles[0]}  vs  {titles[1]}"
     legend = (st.LEGEND + "; \u2260 and orange border: not the same in both")
-    graph = dict(st.GRAPH, label=label(short(heading, 120), *wrap(line, 110, 3), small=wrap(legend, 150, 2)),
+    # Titles wrap rather than cut: "... above the routing applications" is what tells the sides apart.
+    graph = dict(st.GRAPH, label=label(wrap(heading, 120, 2), *wrap(line, 110, 3), small=wrap(legend, 150, 2)),
                  nodesep=0.2)
     w = DotWriter("comparison", graph, st.NODE, st.EDGE)
     ids = []
     for prefix, trace, title in (("a_", a, titles[0]), ("b_", b, titles[1])):
         outcome = wrap(outcome_line(trace), 60, 2)
-        w.open_cluster(prefix.rstrip("_"), label=label(short(title, 70), *outcome), color="#595959",
+        w.open_cluster(prefix.rstrip("_"), label=label(wrap(title, 70, 2), *outcome), color="#595959",
                        style="rounded", margin=10)
         ids.append(draw_trace(w, trace, prefix, compact=True, differs=differs))
         w.close_cluster()

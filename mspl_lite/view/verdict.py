@@ -4,10 +4,14 @@ Everything is computed from the two traces: which applications ran in one and no
 what each changed in the request, who decided, where the request went, what the sender got.
 Nothing is phrased for a particular scenario; the IIMFilter sentence of the comparison notebook
 ("IIMFilter did not run with ProxyRequest: the body reached Terry Adams unchanged") comes out of
-the general rule "an application changed the message in one run and did not run in the other".
+the general rule "an application changed the message in one run and did not run in the other",
+and the sentence of the position comparison ("Placed last in the chain, RedirectApp never ran:
+DefaultRouting had already routed the IM to Jenny Lee; placed above DefaultRouting, it ...") out
+of "an application sits elsewhere in the other chain and ran in only one of them".
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..frontend.trace import Hop, Trace
@@ -111,6 +115,75 @@ def _what_changed(hop: Hop) -> str:
     return "headers"
 
 
+def _order(trace: Trace) -> list[str]:
+    return [h.app for h in trace.hops]
+
+
+def _moved(a: Trace, b: Trace, app: str) -> bool:
+    """True when ``app`` sits in both chains but among different applications above it.
+
+    Only the applications of both chains count: one added to a single chain shifts every
+    priority below it, which is not a move.
+    """
+    order_a, order_b = _order(a), _order(b)
+    if app not in order_a or app not in order_b:
+        return False
+    common = set(order_a) & set(order_b)
+    above_a = set(order_a[:order_a.index(app)]) & common
+    above_b = set(order_b[:order_b.index(app)]) & common
+    return above_a != above_b
+
+
+def _noun(trace: Trace) -> str:
+    """What the request is, for a learner: 'the IM', 'the call', 'the REGISTER'."""
+    return {"MESSAGE": "the IM", "INVITE": "the call"}.get(trace.method, f"the {trace.method}")
+
+
+def _place(trace: Trace, app: str, landmark: str | None) -> str:
+    """Where ``app`` sits in ``trace``'s chain, in words: first, last, or above/below ``landmark``."""
+    order = _order(trace)
+    i = order.index(app)
+    if i == len(order) - 1:
+        return "last in the chain"
+    if i == 0:
+        return "first in the chain"
+    if landmark in order and landmark != app:
+        return f"{'above' if i < order.index(landmark) else 'below'} {landmark}"
+    return f"at priority {_hop(trace, app).priority}"
+
+
+def _preempted(trace: Trace) -> str:
+    """What the application that ended the request did before a later one could run."""
+    o = trace.outcome
+    if o.kind == "proxied":
+        return f"{o.decided_by} had already routed {_noun(trace)} to {destination_name(trace)}"
+    if o.kind == "responded":
+        answer = f"{o.status} {o.reason}" if o.reason else f"{o.status}"
+        return f"{o.decided_by} had already answered {_noun(trace)} ({answer})"
+    return f"{o.decided_by} had already dropped {_noun(trace)}"
+
+
+def _placement_line(app: str, ran: Trace, missed: Trace) -> str:
+    """The verdict when ``app`` ran in ``ran`` and, placed elsewhere in ``missed``, never ran there."""
+    hop_missed, hop_ran = _hop(missed, app), _hop(ran, app)
+    landmark = missed.outcome.decided_by
+    if hop_missed.why in ("routed", "not-reached"):
+        why = _preempted(missed)
+    else:
+        why = why_short(hop_missed.why, missed.outcome.kind)
+    # "retargeted to sip:.." -> "retargeted the IM to sip:..": the sentence names its object.
+    did = re.sub(r"^(\w+) to ", lambda m: f"{m.group(1)} {_noun(ran)} to ", hop_ran.action) or "ran"
+    o = ran.outcome
+    if o.decided_by == app and o.kind == "proxied":
+        then = f", so {_noun(ran)} reached {destination_name(ran)}"
+    elif o.decided_by == app:
+        then = ""
+    else:
+        then = f", then {_happened(ran)}"
+    return (f"Placed {_place(missed, app, landmark)}, {app} never ran: {why}; "
+            f"placed {_place(ran, app, landmark)}, it {did}{then}.")
+
+
 def _happened(trace: Trace) -> str:
     o = trace.outcome
     if o.kind == "proxied":
@@ -125,7 +198,13 @@ def verdict(a: Trace, b: Trace, names: tuple[str, str] = ("A", "B")) -> str:
     na, nb = names
     diffs = differences(a, b)
     traces = {na: a, nb: b}
-    # 1. An application changed the message in one run and never saw it in the other.
+    # 1. An application sits elsewhere in the other chain, and ran in only one of them: where it
+    #    sits is what the two runs compare, so say where, and what ran first in the other one.
+    for d in diffs:
+        if d.kind == "ran" and _moved(a, b, d.app):
+            ran, missed = (a, b) if _ran(a, d.app) else (b, a)
+            return _placement_line(d.app, ran, missed)
+    # 2. An application changed the message in one run and never saw it in the other.
     for d in diffs:
         if d.kind != "ran":
             continue

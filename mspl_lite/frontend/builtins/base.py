@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ..context import RequestContext
-from ..decisions import Answer, Decision, Failover, PassOn
+from ..decisions import Answer, Decision, Failover, PassOn, Route, Target
 from ..trace import Branch
 
-__all__ = ["BuiltinApplication", "ms_diagnostics", "ALL_BUT_REGISTER"]
+__all__ = ["BuiltinApplication", "ms_diagnostics", "server_uri", "ALL_BUT_REGISTER"]
 
 #: The methods a routing application sees: everything a client sends to another party.
 ALL_BUT_REGISTER = frozenset({"INVITE", "MESSAGE", "SUBSCRIBE", "NOTIFY", "BENOTIFY", "INFO", "OPTIONS",
@@ -22,6 +22,12 @@ ALL_BUT_REGISTER = frozenset({"INVITE", "MESSAGE", "SUBSCRIBE", "NOTIFY", "BENOT
 def ms_diagnostics(ctx: RequestContext, error_id: int, reason: str, app: str) -> tuple[str, str]:
     """An ms-diagnostics header as the Front End writes it (Diag-hdr; MS-SIPREGE 4.3.6 shows appName)."""
     return ("ms-diagnostics", f'{error_id};reason="{reason}";source="{ctx.lab.server}";appName="{app}"')
+
+
+def server_uri(fqdn: str) -> str:
+    """The URI a Front End proxies to when it hands a request to another Lync server (a pool,
+    the Edge): MTLS on port 5061, loose routing."""
+    return f"sip:{fqdn}:5061;transport=tls;lr"
 
 
 class BuiltinApplication:
@@ -68,3 +74,11 @@ class BuiltinApplication:
     def answer(status: int, reason: str, *headers: tuple[str, str], sentence: str = "",
                action: str = "") -> Answer:
         return Answer(status=status, reason=reason, headers=headers, sentence=sentence, action=action)
+
+    @staticmethod
+    def route_to(ctx: RequestContext, *, uri: str, kind: str, label: str, party: Any, action: str,
+                 sentence: str = "") -> Route:
+        """Send the request, its Request-URI unchanged, to one place (a pool, the Edge, an
+        application, Exchange UM ...)."""
+        return Route(targets=(Target(uri=uri, kind=kind, label=label, party=party, request_uri=ctx.request_uri),),
+                     action=action, sentence=sentence)

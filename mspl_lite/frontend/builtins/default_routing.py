@@ -40,11 +40,11 @@ class DefaultRouting(BuiltinApplication):
             trusted, endpoint = app
             ctx.note("inferred", "A request for an application endpoint (contact object) goes to the trusted "
                                  "application pool that hosts it.", "mspl.md 4")
-            return Route(targets=(Target(uri=trusted.address, kind="application",
-                                         label=f"{trusted.name} on {trusted.fqdn}:{trusted.port}",
-                                         party=trusted, request_uri=ctx.request_uri),),
-                         action=f"proxied to the trusted application {trusted.name} ({trusted.fqdn}:{trusted.port})",
-                         sentence=f"{endpoint.uri} is an application endpoint of {trusted.name}")
+            return self.route_to(ctx, uri=trusted.address, kind="application",
+                                 label=f"{trusted.name} on {trusted.fqdn}:{trusted.port}", party=trusted,
+                                 action=f"proxied to the trusted application {trusted.name} "
+                                        f"({trusted.fqdn}:{trusted.port})",
+                                 sentence=f"{endpoint.uri} is an application endpoint of {trusted.name}")
         user = ctx.target_user()
         if user is None:
             return self.answer(404, "Not Found",
@@ -88,9 +88,8 @@ class DefaultRouting(BuiltinApplication):
             return None
         ctx.note("documented", "ExumRouting routes unanswered calls of UM-enabled users to Exchange UM "
                                "(call answering, voice mail deposit).", "Gg182575")
-        return Failover(by="ExumRouting", then=Route(
-            targets=(Target(uri=um.address, kind="voicemail", label=f"Exchange UM {um.server}", party=um,
-                            request_uri=ctx.request_uri),),
+        return Failover(by="ExumRouting", then=self.route_to(
+            ctx, uri=um.address, kind="voicemail", label=f"Exchange UM {um.server}", party=um,
             action=f"sent the unanswered call to voice mail on {um.server}",
             sentence=f"{user.uri} did not answer; {user.name or user.uri} is enabled for Exchange UM"),
             sentence="the call was not answered")

@@ -6,7 +6,7 @@ ends in voice mail: DefaultRouting hands the failed call to ExumRouting (decisio
 from __future__ import annotations
 
 from ..context import RequestContext
-from ..decisions import Decision, PassOn, Route, Target
+from ..decisions import Decision, PassOn
 from .base import BuiltinApplication
 
 __all__ = ["ExumRouting"]
@@ -28,7 +28,6 @@ class ExumRouting(BuiltinApplication):
             return PassOn(sentence=f"{user.uri} is not enabled for Exchange UM")
         ctx.note("documented", "ExumRouting chooses the Exchange UM server when a voice mail must be deposited "
                                "for a UM-enabled user.", "Gg182575")
-        return Route(targets=(Target(uri=um.address, kind="voicemail", label=f"Exchange UM {um.server}",
-                                     party=um, request_uri=ctx.request_uri),),
-                     action=f"sent the call to voice mail on {um.server}",
-                     sentence=f"{user.name or user.uri} is not signed in and takes voice mail")
+        return self.route_to(ctx, uri=um.address, kind="voicemail", label=f"Exchange UM {um.server}", party=um,
+                             action=f"sent the call to voice mail on {um.server}",
+                             sentence=f"{user.name or user.uri} is not signed in and takes voice mail")

@@ -8,8 +8,8 @@ allowed requests for external domains to the Edge (Set-CsSite -FederationRoute).
 from __future__ import annotations
 
 from ..context import RequestContext
-from ..decisions import Decision, PassOn, Route, Target
-from .base import ALL_BUT_REGISTER, BuiltinApplication, ms_diagnostics
+from ..decisions import Decision, PassOn
+from .base import ALL_BUT_REGISTER, BuiltinApplication, ms_diagnostics, server_uri
 
 __all__ = ["IncomingFederation", "OutgoingFederation"]
 
@@ -84,9 +84,7 @@ class OutgoingFederation(BuiltinApplication):
                                  "'Cannot route to destination domain' (the ID is documented, the status pairing is not).",
                      "MS-OCER SipStack")
             return self.answer(504, "Server time-out", cannot, sentence=refused, action=f"refused: {refused}")
-        partner = fed.partner(domain)
-        edge_uri = f"sip:{lab.edge}:5061;transport=tls;lr"
-        return Route(targets=(Target(uri=edge_uri, kind="edge", label=f"{domain} via the Edge {lab.edge}",
-                                     party=partner, request_uri=ctx.request_uri),),
-                     action=f"proxied to the Edge {lab.edge} for {domain}",
-                     sentence=f"{domain} is an allowed federated partner; the site's federation route is {lab.edge}")
+        return self.route_to(ctx, uri=server_uri(lab.edge), kind="edge", label=f"{domain} via the Edge {lab.edge}",
+                             party=fed.partner(domain), action=f"proxied to the Edge {lab.edge} for {domain}",
+                             sentence=f"{domain} is an allowed federated partner; the site's federation route is "
+                                      f"{lab.edge}")

@@ -6,8 +6,8 @@ over the PSTN to the user's number when the caller's voice policy allows PSTN re
 from __future__ import annotations
 
 from ..context import RequestContext
-from ..decisions import Decision, PassOn, Route, Target
-from .base import ALL_BUT_REGISTER, BuiltinApplication
+from ..decisions import Decision, PassOn
+from .base import ALL_BUT_REGISTER, BuiltinApplication, server_uri
 
 __all__ = ["InterClusterRouting"]
 
@@ -28,19 +28,17 @@ class InterClusterRouting(BuiltinApplication):
         ctx.note("documented", "InterClusterRouting routes calls to the callee's primary Registrar pool; if it is "
                                "unavailable, to the backup pool; if both are unreachable, over the PSTN.", "Gg425812")
         if pool is not None and pool.available:
-            return Route(targets=(Target(uri=f"sip:{pool.fqdn}:5061;transport=tls;lr", kind="pool",
-                                         label=f"{user.uri}'s home pool {pool.fqdn}", party=(pool, user),
-                                         request_uri=ctx.request_uri),),
-                         action=f"proxied to {user.uri}'s home pool {pool.fqdn}",
-                         sentence=f"{user.uri} is homed on {pool.fqdn}")
+            return self.route_to(ctx, uri=server_uri(pool.fqdn), kind="pool",
+                                 label=f"{user.uri}'s home pool {pool.fqdn}", party=(pool, user),
+                                 action=f"proxied to {user.uri}'s home pool {pool.fqdn}",
+                                 sentence=f"{user.uri} is homed on {pool.fqdn}")
         backup = ctx.lab.other_pool(pool.backup) if pool and pool.backup else None
         if pool is not None and pool.backup and (backup is None or backup.available) \
                 and pool.backup.lower() != ctx.lab.pool.lower():
-            return Route(targets=(Target(uri=f"sip:{pool.backup}:5061;transport=tls;lr", kind="pool",
-                                         label=f"backup pool {pool.backup}", party=(backup, user),
-                                         request_uri=ctx.request_uri),),
-                         action=f"proxied to the backup pool {pool.backup}",
-                         sentence=f"{home} is unavailable; {pool.backup} is its backup Registrar pool")
+            return self.route_to(ctx, uri=server_uri(pool.backup), kind="pool",
+                                 label=f"backup pool {pool.backup}", party=(backup, user),
+                                 action=f"proxied to the backup pool {pool.backup}",
+                                 sentence=f"{home} is unavailable; {pool.backup} is its backup Registrar pool")
         policy = ctx.lab.voice_policy(ctx.caller.voice_policy) if ctx.caller else None
         if ctx.method == "INVITE" and user.number and policy is not None and policy.allow_pstn_rerouting:
             ctx.request.request_uri = f"sip:{user.number}@{ctx.lab.domains[0]};user=phone"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from ..context import RequestContext
-from ..decisions import Decision, PassOn, Route, Target
+from ..decisions import Decision, PassOn
 from .base import BuiltinApplication
 
 __all__ = ["QoEAgent", "UserPinService", "AcpRouting", "PIN_CONTENT_TYPE"]
@@ -76,8 +76,7 @@ class AcpRouting(BuiltinApplication):
         domain = ctx.target_domain()
         if acp is None or domain is None or domain not in acp.domains:
             return PassOn(sentence="not a call to the audio conferencing provider")
-        return Route(targets=(Target(uri=f"sip:{acp.gateway}:5061;transport=tls", kind="acp",
-                                     label=f"{acp.provider} gateway {acp.gateway}", party=acp,
-                                     request_uri=ctx.request_uri),),
-                     action=f"proxied to the ACP gateway {acp.gateway}",
-                     sentence=f"{domain} belongs to {acp.provider}")
+        return self.route_to(ctx, uri=f"sip:{acp.gateway}:5061;transport=tls", kind="acp",
+                             label=f"{acp.provider} gateway {acp.gateway}", party=acp,
+                             action=f"proxied to the ACP gateway {acp.gateway}",
+                             sentence=f"{domain} belongs to {acp.provider}")

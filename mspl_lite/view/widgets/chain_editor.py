@@ -17,7 +17,7 @@ from ...errors import MsplLiteError, RegistrationRefused
 from ..chain_diagram import chain_diagram
 from ..ladder import ladder_diagram
 from ..trace_diagram import outcome_line, transaction_diagram
-from .common import error_html, inline_svg, sample_messages, widget_bundle
+from .common import choice_buttons, error_html, inline_svg, sample_messages, widget_bundle
 
 __all__ = ["ChainEditor"]
 
@@ -42,8 +42,7 @@ class ChainEditor:
         self.down = W.Button(description="Move down", icon="arrow-down")
         self.toggle = W.Button(description="Enable / disable", icon="power-off")
         self.message_picker = W.Dropdown(options=list(self._samples), value=message, description="message")
-        self.view = W.ToggleButtons(options=["transaction", "ladder", "chain"], value="transaction",
-                                    description="diagram")
+        self.view = choice_buttons(["transaction", "ladder", "chain"], "transaction", "diagram")
         self.status = W.Label(value="")
         self.path = W.HTML(value="")
         self.result = W.HTML(value="")
@@ -136,8 +135,13 @@ class ChainEditor:
         self.last_error = None
         self.last_trace = trace
         saw = " \u2192 ".join(trace.ran) or "no application"
+        # What the receiver gets depends on who changed the request on its way (IIMFilter's links):
+        # say it in words, so moving IIMFilter below DefaultRouting shows in the text, not only the picture.
+        changed = "; ".join(f"{h.app} ({h.action})" if h.action else h.app for h in trace.hops
+                            if h.ran and h.changes is not None and not h.changes.empty)
         self.path.value = (f"<p><b>Saw the request:</b> {html.escape(saw)}<br/>"
-                           f"<b>Outcome:</b> {html.escape(outcome_line(trace))}</p>")
+                           f"<b>Outcome:</b> {html.escape(outcome_line(trace))}<br/>"
+                           f"<b>Changed the request:</b> {html.escape(changed or 'no application')}</p>")
         self.result.value = f'<div class="mspl-diagram">{inline_svg(svg)}</div>'
         self.status.value = f"updated in {(time.perf_counter() - start) * 1000:.0f} ms"
         return trace

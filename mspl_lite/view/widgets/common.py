@@ -15,12 +15,17 @@ from xml.sax.saxutils import quoteattr
 from ...errors import Diagnostic, InputError, MsplLiteError, source_line
 
 __all__ = [
-    "OWN_MESSAGE", "sample_messages", "inline_svg", "pre", "diagnostics_html", "error_html",
-    "critical_errors_html", "build_manifest", "manifest_xml",
+    "OWN_MESSAGE", "WHOLE_LABEL", "sample_messages", "choice_buttons", "inline_svg", "pre", "diagnostics_html",
+    "error_html", "critical_errors_html", "build_manifest", "manifest_xml",
 ]
 
 #: The message picker's entry for a message the learner wrote or edited.
 OWN_MESSAGE = "(your own message)"
+
+#: The style of a control whose description is a name the learner must read whole: ipywidgets
+#: gives a description 80 px and cuts the rest ("methodN...", "reasonCo..."); "initial" sizes
+#: it to its text.
+WHOLE_LABEL = {"description_width": "initial"}
 
 _PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.S)
 
@@ -38,6 +43,26 @@ def _samples() -> tuple[tuple[str, str], ...]:
 def sample_messages() -> dict[str, str]:
     """The lab's sample messages (mspl_lite/data/messages/*.sip), file name -> text, sorted."""
     return dict(_samples())
+
+
+def choice_buttons(options, value, description: str, *, label_width: str = "initial"):
+    """ToggleButtons whose every choice reads whole, its description on the same line, left of them.
+
+    ipywidgets 8 gives each button a fixed width and cuts a longer choice ("above the
+    routin..."), and puts the description on a line of its own above the buttons. Here each
+    button is as wide as its text, and the description sits before the buttons; ``label_width``
+    (e.g. "6.5em") lines up the buttons of controls stacked one above the other.
+    """
+    import ipywidgets as W
+
+    buttons = W.ToggleButtons(options=options, value=value, description=description,
+                              style={"button_width": "auto", "description_width": label_width},
+                              layout=W.Layout(display="flex", flex_flow="row", align_items="baseline"))
+    # The class of ipywidgets' one-line controls (Dropdown, Text): the description then looks
+    # like theirs (right-aligned, the same gap), so stacked controls read as one form.
+    # (ipywidgets 8 styles the label by the old name, widget-label, under widget-inline-hbox.)
+    buttons.add_class("widget-inline-hbox")
+    return buttons
 
 
 def inline_svg(svg: str) -> str:

@@ -16,13 +16,16 @@ import ipywidgets as W
 from ...errors import MsplLiteError
 from ..compare import compare_diagram
 from ..verdict import verdict
-from .common import build_manifest, error_html, inline_svg, sample_messages, widget_bundle
+from .common import (WHOLE_LABEL, build_manifest, choice_buttons, error_html, inline_svg, sample_messages,
+                     widget_bundle)
 
 __all__ = ["CompareLab", "redirect_script"]
 
 APP_NAME = "RedirectApp"
 DISPOSITIONS = ("ProxyRequest", "RetargetRequest")
 POSITIONS = {"above": "above the routing applications", "below": "last in the chain"}
+#: The width of the controls' descriptions ("script calls" is the longest), so their buttons line up.
+LABEL_WIDTH = "6.5em"
 
 
 def _mspl_string(text: str) -> str:
@@ -48,14 +51,16 @@ class CompareLab:
         self._FrontEnd = FrontEnd
         self.lab = lab if lab is not None else load_lab()
         self._samples = sample_messages()
-        self.vary = W.ToggleButtons(options=[("ProxyRequest vs RetargetRequest", "disposition"),
-                                             ("above vs below the routing applications", "position")],
-                                    value=vary, description="compare")
-        self.disposition = W.ToggleButtons(options=list(DISPOSITIONS), value=disposition, description="script calls")
-        self.position = W.ToggleButtons(options=[(v, k) for k, v in POSITIONS.items()], value=position,
-                                        description="app sits")
-        self.message_picker = W.Dropdown(options=list(self._samples), value=message, description="message")
-        self.target = W.Text(value=target, description="sends to", layout=W.Layout(width="360px"))
+        # One label column, so the three rows of buttons start at the same place.
+        self.vary = choice_buttons([("ProxyRequest vs RetargetRequest", "disposition"),
+                                    ("above vs below the routing applications", "position")],
+                                   vary, "compare", label_width=LABEL_WIDTH)
+        self.disposition = choice_buttons(list(DISPOSITIONS), disposition, "script calls", label_width=LABEL_WIDTH)
+        self.position = choice_buttons([(v, k) for k, v in POSITIONS.items()], position, "app sits",
+                                       label_width=LABEL_WIDTH)
+        self.message_picker = W.Dropdown(options=list(self._samples), value=message, description="message",
+                                         style={"description_width": LABEL_WIDTH})
+        self.target = W.Text(value=target, description="sends to", style=WHOLE_LABEL, layout=W.Layout(width="360px"))
         self.verdict = W.HTML(value="")
         self.status = W.Label(value="")
         self.result = W.HTML(value="")

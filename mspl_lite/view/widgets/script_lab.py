@@ -17,8 +17,8 @@ import ipywidgets as W
 from ...errors import MsplLiteError
 from ..ladder import ladder_diagram
 from ..trace_diagram import outcome_line, transaction_diagram
-from .common import (OWN_MESSAGE, build_manifest, critical_errors_html, diagnostics_html, error_html,
-                     inline_svg, pre, sample_messages, widget_bundle)
+from .common import (OWN_MESSAGE, WHOLE_LABEL, build_manifest, choice_buttons, critical_errors_html,
+                     diagnostics_html, error_html, inline_svg, pre, sample_messages, widget_bundle)
 
 __all__ = ["ScriptLab", "DEFAULT_SCRIPT"]
 
@@ -53,11 +53,13 @@ class ScriptLab:
         if priority is None:
             priority = FrontEnd(self.lab).default_priority(allow_before_user_services)
         self.script = W.Textarea(value=script, layout=W.Layout(width="100%", height="220px"))
-        self.priority = W.BoundedIntText(value=priority, min=0, max=40, description="priority",
-                                         layout=W.Layout(width="160px"))
-        self.method_names = W.Text(value=method_names, description="methodNames",
-                                   layout=W.Layout(width="300px"))
-        self.reason_codes = W.Text(value=reason_codes, description="reasonCodes", layout=W.Layout(width="220px"))
+        # The descriptions are the manifest's own names: shown whole (WHOLE_LABEL), never "methodN...".
+        self.priority = W.BoundedIntText(value=priority, min=0, max=40, description="priority", style=WHOLE_LABEL,
+                                         layout=W.Layout(width="130px"))
+        self.method_names = W.Text(value=method_names, description="methodNames", style=WHOLE_LABEL,
+                                   layout=W.Layout(width="330px"))
+        self.reason_codes = W.Text(value=reason_codes, description="reasonCodes", style=WHOLE_LABEL,
+                                   layout=W.Layout(width="250px"))
         self.proxy_by_default = W.Checkbox(value=proxy_by_default, description="proxyByDefault", indent=False)
         self.allow_before = W.Checkbox(value=allow_before_user_services, indent=False,
                                        description="allowRegistrationBeforeUserServices")
@@ -70,7 +72,7 @@ class ScriptLab:
         self._syncing = False
         self.message_picker = W.Dropdown(options=list(samples) + [OWN_MESSAGE], value=picked, description="message")
         self.message = W.Textarea(value=text, layout=W.Layout(width="100%", height="160px"))
-        self.view = W.ToggleButtons(options=["transaction", "ladder"], value="transaction", description="diagram")
+        self.view = choice_buttons(["transaction", "ladder"], "transaction", "diagram")
         self.run_button = W.Button(description="Run", button_style="primary", icon="play")
         self.status = W.Label(value="")
         self.result = W.HTML(value="")

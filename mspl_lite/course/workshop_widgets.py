@@ -1,0 +1,251 @@
+"""The widgets of notebooks 08, 09 and 10 (notebook 07 uses the ScriptLab of mspl_lite.view).
+
+* ``CriticalErrorBench`` (08): one Front End kept across sends; send messages through an
+  application that faults, watch the critical error count climb to 10 and the application go
+  disabled, re-enable it.
+* ``DispatchLab`` (09): pick what the managed handler behind Dispatch does (and whether the UCMA
+  application has a default routing endpoint); see whether the Contoso Helpdesk endpoint gets the call.
+* ``CapstoneBench`` (10): pick a test case of the capstone; see what your AfterHours did with it.
+
+Each widget computes its view with a plain function (``bench_html``, ``dispatch_html``,
+``case_html``) that the tests call directly, and only sets ``HTML.value`` when a control changes:
+nothing is printed into an Output widget, which strict nbval cannot replay (notebook-practice.md).
+A widget's plain-text form says to run the cell, as the notebooks are stored without widget state.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets as w
+
+from ..errors import MsplLiteError
+from .variants import variant
+
+__all__ = ["CriticalErrorBench", "DispatchLab", "CapstoneBench", "bench_html", "dispatch_html", "case_html",
+           "BENCH_MESSAGES", "Send"]
+
+_PRE = '<pre style="margin:4px 0;white-space:pre-wrap">{}</pre>'
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _diagram(trace) -> str:
+    """The ladder diagram of ``trace`` as inline SVG (or why it cannot be drawn)."""
+    from ..view import ladder_diagram
+    from ..view.widgets.common import inline_svg
+
+    try:
+        return f'<div class="mspl-diagram">{inline_svg(ladder_diagram(trace).svg())}</div>'
+    except MsplLiteError as err:
+        return "<p><b>The diagram cannot be drawn:</b></p>" + _PRE.format(_esc(err))
+
+
+class _Widget(w.VBox):
+    """A VBox whose plain-text form tells a reader of the stored notebook to run the cell."""
+
+    label = "widget"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}: run this cell to use the {self.label} (widgets need a live kernel)"
+
+
+# =============================================================================================
+# 08: CriticalErrorBench
+
+#: (label, message factory) offered by the bench.
+BENCH_MESSAGES: tuple[tuple[str, Any], ...] = (
+    ("Terry calls Jenny", lambda: variant("invite-jennyl")),
+    ("Terry calls Jenny's desktop (To names epid=5f3a7c9e01)",
+     lambda: variant("invite-jennyl", headers={"To": '"Jenny Lee" <sip:jennyl@contoso.com>;epid=5f3a7c9e01'})),
+    ("Terry's IM to Adam", lambda: variant("message-adamb")),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """One send of the bench: the message, what the application did, what the sender got."""
+
+    number: int
+    message: str
+    app_did: str
+    outcome: str
+
+
+def _app_did(trace, app: str) -> str:
+    hop = trace.hop(app)
+    if not hop.ran:
+        return f"did not run: {hop.sentence}"
+    if hop.critical_errors:
+        c = hop.critical_errors[0]
+        text = f"critical error at line {c.line} ({c.count} of 10): {c.message}"
+        return text + ("; the application is now disabled" if hop.disabled_after else "")
+    return hop.action
+
+
+def bench_html(sends: list[Send], app: str, count: int, enabled: bool) -> str:
+    """HTML: the application's critical error count and state, and every send so far (newest first)."""
+    state = "Enabled" if enabled else "<b>disabled</b> (Set-CsServerApplication -Enabled $True brings it back)"
+    head = (f"<p><b>{_esc(app)}</b>: {count} critical error{'s' if count != 1 else ''} so far &mdash; {state}</p>")
+    if not sends:
+        return head + "<p>Nothing sent yet.</p>"
+    rows = "".join(f"<tr><td>{s.number}</td><td style='text-align:left'>{_esc(s.message)}</td>"
+                   f"<td style='text-align:left'>{_esc(s.app_did)}</td>"
+                   f"<td style='text-align:left'>{_esc(s.outcome)}</td></tr>" for s in reversed(sends))
+    return (head + "<table><tr><th>#</th><th style='text-align:left'>message</th>"
+            f"<th style='text-align:left'>{_esc(app)}</th><th style='text-align:left'>the sender got</th></tr>"
+            f"{rows}</table>")
+
+
+class CriticalErrorBench(_Widget):
+    """Send messages through one Front End, again and again: the critical error count is kept across sends."""
+
+    label = "critical error bench"
+
+    def __init__(self, manifest: Any = None):
+        from .debugging_exercises import default_routing_app
+
+        self._manifest = manifest if manifest is not None else default_routing_app()
+        self.message = w.Dropdown(options=[(label, i) for i, (label, _) in enumerate(BENCH_MESSAGES)], value=0,
+                                  description="Message", layout=w.Layout(width="480px"))
+        self.send_button = w.Button(description="Send", button_style="primary")
+        self.enable_button = w.Button(description="Re-enable")
+        self.reset_button = w.Button(description="Start over")
+        self.view = w.HTML()
+        super().__init__([w.HBox([self.message, self.send_button, self.enable_button, self.reset_button]),
+                          self.view])
+        self.send_button.on_click(lambda _b: self.send())
+        self.enable_button.on_click(lambda _b: self.enable())
+        self.reset_button.on_click(lambda _b: self.reset())
+        self.reset()
+
+    def reset(self) -> None:
+        """A fresh Front End with the application registered (no critical error yet)."""
+        from ..frontend import FrontEnd
+
+        self.fe = FrontEnd()
+        self.app = self.fe.register(self._manifest).name
+        self.sends: list[Send] = []
+        self._show()
+
+    def send(self) -> Send:
+        """Send the chosen message through the same Front End."""
+        label, factory = BENCH_MESSAGES[self.message.value]
+        trace = self.fe.send(factory())
+        entry = Send(len(self.sends) + 1, label, _app_did(trace, self.app), trace.outcome.summary())
+        self.sends.append(entry)
+        self._show()
+        return entry
+
+    def enable(self) -> None:
+        """Set-CsServerApplication -Enabled $True: the count starts again from 0."""
+        self.fe.set_enabled(self.app, True)
+        self._show()
+
+    def _show(self) -> None:
+        self.view.value = bench_html(self.sends, self.app, self.fe.critical_errors.get(self.app, 0),
+                                     self.fe.chain.get(self.app).enabled)
+
+
+# =============================================================================================
+# 09: DispatchLab
+
+
+def dispatch_html(variant_label: str, default_endpoint: bool) -> str:
+    """HTML: the handler's C# shape, and what happened to Nuria's call to the helpdesk line."""
+    from ..frontend import default_lab_text, load_lab, parse_lab
+    from .managed_exercises import HANDLER_VARIANTS, helpdesk_trace
+
+    handler, csharp = HANDLER_VARIANTS[variant_label]
+    lab = load_lab()
+    if default_endpoint:
+        text = default_lab_text().replace("default_routing_endpoint = false", "default_routing_endpoint = true")
+        lab = parse_lab(text, filename="lab.toml")
+    trace = helpdesk_trace(handler, lab=lab)
+    parts = ["<p><b>The handler</b> (as C#, in the managed application):</p>", _PRE.format(_esc(csharp)),
+             f"<p><b>Outcome:</b> {_esc(trace.outcome.summary())}</p>"]
+    for b in trace.branches:
+        if b.kind == "application":
+            parts.append(f"<p><b>At HelpdeskBot:</b> {_esc(b.note)}</p>")
+    notes = [str(n) for n in trace.notes if n.kind in ("documented", "inferred", "hint")]
+    if notes:
+        parts.append("<p><b>Notes</b> (documented / inferred / hint)</p>" + _PRE.format(_esc("\n".join(notes))))
+    parts.append(_diagram(trace))
+    return "".join(parts)
+
+
+class DispatchLab(_Widget):
+    """Choose the managed handler behind Dispatch("OnInvite"); see where Nuria's call ends up."""
+
+    label = "dispatch lab"
+
+    def __init__(self, handler: str = "Retarget, send on", default_endpoint: bool = False):
+        from .managed_exercises import HANDLER_VARIANTS
+
+        self.handler = w.Dropdown(options=list(HANDLER_VARIANTS), value=handler, description="Handler",
+                                  layout=w.Layout(width="420px"))
+        self.default_endpoint = w.Checkbox(value=default_endpoint, indent=False,
+                                           description="HelpdeskBot has a default routing endpoint")
+        self.view = w.HTML()
+        super().__init__([w.HBox([self.handler, self.default_endpoint]), self.view])
+        for control in (self.handler, self.default_endpoint):
+            control.observe(self._update, names="value")
+        self._update()
+
+    def _update(self, _change: Any = None) -> None:
+        self.view.value = dispatch_html(self.handler.value, self.default_endpoint.value)
+
+
+# =============================================================================================
+# 10: CapstoneBench
+
+
+def case_html(manifest_text: str, exceptions_text: str, index: int) -> str:
+    """HTML: what the spec expects of case ``index``, what the application did, and the ladder diagram."""
+    from .capstone import CASES, _load_problem, run_case
+
+    case = CASES[index]
+    problem = _load_problem(manifest_text, exceptions_text)
+    expected = {"untouched": "AfterHours leaves it alone", "delegate": "Nuria's phone rings, not Jenny's",
+                "voicemail": "voice mail answers; Adam's desk phone does not ring"}[case.expect]
+    parts = [f"<p><b>hours.txt:</b> {_esc(case.hours)} &mdash; <b>expected:</b> {_esc(expected)}</p>"]
+    if problem is not None:
+        parts.append(f"<p><b>Your application does not load:</b> {_esc(problem.message)}</p>")
+        if problem.hint:
+            parts.append(f"<p><b>Hint:</b> {_esc(problem.hint)}</p>")
+        if problem.details:
+            parts.append(_PRE.format(_esc("\n".join(problem.details))))
+        return "".join(parts)
+    result = run_case(manifest_text, exceptions_text, case)
+    verdict = "passes" if result.passed else "fails"
+    parts.append(f"<p><b>This case {verdict}:</b> {_esc(result.what)}</p>")
+    if not result.passed:
+        parts.append(f"<p><b>Hint:</b> {_esc(case.hint)}</p>")
+    log = [str(entry) for entry in result.trace.log]
+    if log:
+        parts.append("<p><b>Log</b></p>" + _PRE.format(_esc("\n".join(log))))
+    parts.append(_diagram(result.trace))
+    return "".join(parts)
+
+
+class CapstoneBench(_Widget):
+    """Pick a case of the capstone battery; see what your AfterHours did with it, as a ladder diagram."""
+
+    label = "capstone bench"
+
+    def __init__(self, manifest_text: str, exceptions_text: str, case: int = 1):
+        from .capstone import CASES
+
+        self._texts = (manifest_text, exceptions_text)
+        self.case = w.Dropdown(options=[(c.name, i) for i, c in enumerate(CASES)], value=case, description="Case",
+                               layout=w.Layout(width="640px"))
+        self.view = w.HTML()
+        super().__init__([self.case, self.view])
+        self.case.observe(self._update, names="value")
+        self._update()
+
+    def _update(self, _change: Any = None) -> None:
+        self.view.value = case_html(*self._texts, self.case.value)
