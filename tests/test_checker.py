@@ -500,3 +500,41 @@ def test_default_routing_without_its_manifest_warns_about_responses():
     text = (DATA / "default_routing.am").read_text()
     script = text[text.index("<![CDATA[") + 9:text.index("]]>")]
     assert codes(script) == ["unguarded-request-function", "unguarded-request-function"]
+
+
+# --- the checker's tables agree with the runtime's -----------------------------------------
+
+def test_the_field_table_names_the_fields_the_runtime_reads():
+    # Two tables describe the built-in classes: the checker's (with types) and the runtime's
+    # readers. A field in one and not the other would be refused at compile time but readable
+    # at run time, or the reverse.
+    from mspl_lite.language import values
+    from mspl_lite.language.checker import FIELDS
+    runtime = {"Message": values.MESSAGE_READERS, "Request": values.REQUEST_READERS,
+               "Response": values.RESPONSE_READERS, "Transaction": values.TRANSACTION_FIELDS,
+               "RegistrarEndpoint": values.ENDPOINT_FIELDS, "TargetInfo": values.ADDRESS_INFO_FIELDS}
+    assert set(FIELDS) == set(runtime)
+    for cls, fields in FIELDS.items():
+        assert set(fields) == set(runtime[cls]), cls
+
+
+def test_every_enum_type_has_its_values_table():
+    from mspl_lite.language.signatures import ENUM_TYPES
+    from mspl_lite.language.values import ENUMS
+    assert set(ENUMS) == ENUM_TYPES
+
+
+def test_log_name_in_the_wrong_case_is_warned_because_it_logs_as_debugr():
+    diags = run('Log("event", false, "x");')
+    warning = [d for d in diags if d.code == "log-level"]
+    assert len(warning) == 1 and warning[0].severity == "warning"
+    assert '"event" is not "Event"' in warning[0].message
+    assert not [d for d in run('Log("Event", false, "x");') if d.code == "log-level"]
+
+
+def test_assigning_a_field_of_a_script_variable_is_a_compile_error():
+    diags = run('x = "a";\nx.Foo = 1;')
+    errors = [d for d in diags if d.severity == "error"]
+    assert len(errors) == 1
+    assert errors[0].line == 2 and errors[0].column == 3
+    assert "x is a variable of your script: it has no field Foo" in errors[0].message

@@ -35,7 +35,11 @@ from dataclasses import dataclass, field, replace
 
 from . import ast
 from ..errors import Diagnostic, source_line
-from .signatures import BUILTIN_VARIABLES, ENUM_TYPES, FUNCTIONS, REMOVED_FUNCTIONS, FunctionSignature
+from .run import DISPOSITION_KINDS
+from .signatures import (
+    BUILTIN_VARIABLES, ENUM_TYPES, FUNCTIONS, HANDLED_DISPOSITIONS, REMOVED_FUNCTIONS, FunctionSignature,
+)
+from .values import ENUMS, REMOVED_ENDPOINT_FIELDS, REMOVED_ENUM_VALUES
 
 __all__ = ["check", "FIELDS", "VARIABLE_TYPES", "WRITABLE_FIELDS"]
 
@@ -78,26 +82,11 @@ VARIABLE_TYPES: dict[str, str] = {
 #: Transaction.MarshalContent is documented as settable).
 WRITABLE_FIELDS: frozenset[str] = frozenset({"Content", "MarshalContent"})
 
-# OCS 2007 presence fields of RegistrarEndpoint, removed in Lync Server 2013.
-_REMOVED_ENDPOINT_FIELDS = frozenset({
-    "HasPresence", "Availability", "Activity", "AgeOfPresence", "WeightedQValue", "PresenceDoc",
-    "AllSupportForking", "SupportsForking",
-})
-
 _SCALAR_TYPES = frozenset({"string", "int", "bool"}) | ENUM_TYPES
 _LOG_LEVELS = ("Event", "Error", "Debugr")
-# Calls that count as handling the message for proxyByDefault (hh364691, plus RetargetRequest).
-_ROUTING_FUNCTIONS = frozenset({"ProxyRequest", "RetargetRequest", "ProxyResponse", "Respond", "EndFork", "Dispatch"})
-
-
-def _values_module():
-    """mspl_lite.language.values (the runtime's enum values) if it can be imported, else None:
-    the enum check is then skipped rather than the whole check failing."""
-    try:
-        from . import values  # noqa: PLC0415 - optional dependency on the runtime half
-    except Exception:  # pragma: no cover - values.py missing or broken
-        return None
-    return values
+# Calls that count as handling the message for proxyByDefault: the built-ins that record the
+# dispositions a run counts as handled (hh364691, plus RetargetRequest), so the two never disagree.
+_ROUTING_FUNCTIONS = frozenset(DISPOSITION_KINDS[kind] for kind in HANDLED_DISPOSITIONS)
 
 
 def _closest(name: str, candidates) -> str | None:
@@ -230,13 +219,10 @@ class Checker:
         self.manifest = manifest
         self.diagnostics: list[Diagnostic] = []
         self.functions: dict[str, ast.Function] = {}
-        self.values_module = _values_module()
-        enums = getattr(self.values_module, "ENUMS", None)
-        self.enums: dict | None = enums if isinstance(enums, dict) else None
         # script function name -> {message kind it needs and does not test itself: the built-in that needs it}
         self.needs: dict[str, dict[str, str]] = {}
         self.warned_retarget = False    # retarget-below-userservices is said once per script
-        self.files = getattr(manifest, "files", None) if manifest is not None else None
+        self.files = getattr(manifest, "files", None)
         if self.files is not None and not isinstance(self.files, dict):
             self.files = dict(self.files)
 
@@ -397,12 +383,8 @@ class Checker:
         scope = _Scope()
         for name in params:
             scope.assigned.add(name)
-        for stmt in body:
-            for node in ast.walk(stmt):
-                if isinstance(node, ast.Assign) and isinstance(node.target, ast.Name):
-                    scope.first.setdefault(node.target.name, node)
-                elif isinstance(node, ast.Foreach):
-                    scope.first.setdefault(node.var, node)
+        for name, node in ast.declarations(body):
+            scope.first.setdefault(name, node)
         return scope
 
     # ---------------------------------------------------------------------------------------
@@ -480,6 +462,12 @@ class Checker:
                 self.flat_file_column(target, ctx)
                 self.error(target, "flat files are read-only", hint="assign the value to a variable instead",
                            code="assign-builtin")
+            elif isinstance(target.obj, ast.Name) and target.obj.name not in BUILTIN_VARIABLES \
+                    and obj_type not in FIELDS:
+                self.error(self.member_name_position(target),
+                           f"{target.obj.name} is a variable of your script: it has no field {target.name} to assign",
+                           hint="only sipMessage.Content and sipMessage.Transaction.MarshalContent can be assigned; "
+                                "store the value in a variable of its own", code="read-only-field")
             elif obj_type in FIELDS:
                 if self.field(target, obj_type) and target.name not in WRITABLE_FIELDS:
                     hint = ("change headers with AddHeader and SetParameterValue; "
@@ -537,9 +525,7 @@ class Checker:
 
     def loop_exits(self, body) -> bool:
         """Does a break or return leave this loop (not an inner loop or switch)?"""
-        if isinstance(body, ast.Return):
-            return True
-        if isinstance(body, ast.Break):
+        if isinstance(body, (ast.Return, ast.Break)):
             return True
         if isinstance(body, (ast.While, ast.Foreach, ast.Switch)):
             # a break in there leaves the inner statement; a return still leaves ours
@@ -657,13 +643,11 @@ class Checker:
 
     def enum_value(self, expr: ast.Member, enum: str):
         """Type.Value against values.ENUMS (a warning where mspl-lite's list is partly guessed)."""
-        if not self.enums or not self.enums.get(enum):
-            return
-        values = self.enums[enum]
-        if expr.name in values:
+        values = ENUMS.get(enum)
+        if not values or expr.name in values:   # no values known (UserPolicyType): nothing to check
             return
         at = self.member_name_position(expr)
-        removed = getattr(self.values_module, "REMOVED_ENUM_VALUES", {}).get((enum, expr.name))
+        removed = REMOVED_ENUM_VALUES.get((enum, expr.name))
         if removed:
             self.error(at, removed, hint=f"the values are: {', '.join(values)}", code="removed-enum-value")
             return
@@ -701,7 +685,7 @@ class Checker:
             return True
         where = self.describe(expr.obj)
         at = self.member_name_position(expr)
-        if obj_type == "RegistrarEndpoint" and name in _REMOVED_ENDPOINT_FIELDS:
+        if obj_type == "RegistrarEndpoint" and name in REMOVED_ENDPOINT_FIELDS:
             self.error(at, f"{where}.{name} was removed in Lync Server 2013",
                        hint="the OCS 2007 presence fields of RegistrarEndpoint no longer exist; "
                             "the fields are EPID, Instance, StandardMethods, ExtraMethods, ContactInfo",
@@ -909,7 +893,14 @@ class Checker:
         level = call.args[0]
         if not (isinstance(level, ast.Literal) and isinstance(level.value, str)):
             return
-        if level.value in _LOG_LEVELS or level.value.lower() in {"event", "error", "debugr"}:
+        if level.value in _LOG_LEVELS:
+            return
+        if level.value.lower() in {"event", "error", "debugr"}:
+            proper = next(name for name in _LOG_LEVELS if name.lower() == level.value.lower())
+            self.warning(level, f'"{level.value}" is not "{proper}": it logs as "Debugr"',
+                         hint=f'write Log("{proper}", ...); mspl-lite matches log names exactly '
+                              '(a decision: the documentation does not say whether case matters)',
+                         code="log-level")
             return
         if level.value.lower() == "debug":
             self.warning(level, '"Debug" is the log name of LCS 2005: Lync Server 2013 calls it "Debugr"',
