@@ -37,6 +37,11 @@ def _file_error(filename: str, message: str, hint: str, code: str) -> Diagnostic
     return Diagnostic(severity="error", message=message, filename=filename, hint=hint, code=code)
 
 
+def _unreadable(filename: str, err: OSError) -> list[Diagnostic]:
+    return [_file_error(filename, f"cannot read the file: {err.strerror or err}",
+                        "check that the file can be read by you", "unreadable")]
+
+
 def check_manifest_script(manifest) -> list[Diagnostic]:
     """Diagnostics of a loaded manifest's script (plus the manifest's own warnings)."""
     found = list(getattr(manifest, "warnings", ()) or ())
@@ -72,23 +77,22 @@ def check_source(text: str, filename: str = "<script>") -> list[Diagnostic]:
         except InputError as err:
             return list(err.diagnostics)
         return check_manifest_script(manifest)
-    return _check_script_text(text.lstrip("\ufeff") if text.startswith("\ufeff") else text, filename)
+    return _check_script_text(text.lstrip("\ufeff"), filename)
 
 
 def check_file(path: str | os.PathLike) -> list[Diagnostic]:
     """Diagnostics of one file: a manifest (.am) or a bare MSPL script; never raises for bad input."""
     filename = str(path)
     p = Path(path)
-    if not p.exists():
-        return [_file_error(filename, "no such file", "check the path and the file name", "no-such-file")]
-    if p.is_dir():
-        return [_file_error(filename, "this is a folder, not a file",
-                            "give the .am file (or the .mspl script) inside it", "not-a-file")]
-    try:
+    try:   # exists() too can fail, e.g. on a name longer than the system allows
+        if not p.exists():
+            return [_file_error(filename, "no such file", "check the path and the file name", "no-such-file")]
+        if p.is_dir():
+            return [_file_error(filename, "this is a folder, not a file",
+                                "give the .am file (or the .mspl script) inside it", "not-a-file")]
         data = p.read_bytes()
     except OSError as err:
-        return [_file_error(filename, f"cannot read the file: {err.strerror or err}",
-                            "check that the file can be read by you", "unreadable")]
+        return _unreadable(filename, err)
     head = data[:200].decode("utf-8", errors="replace")
     if p.suffix.lower() in _MANIFEST_SUFFIXES or _looks_like_xml(head):
         from .manifest import load_manifest
@@ -97,8 +101,7 @@ def check_file(path: str | os.PathLike) -> list[Diagnostic]:
         except InputError as err:
             return list(err.diagnostics)
         except OSError as err:  # the manifest reader should say this itself; be safe
-            return [_file_error(filename, f"cannot read the file: {err.strerror or err}",
-                                "check that the file can be read by you", "unreadable")]
+            return _unreadable(filename, err)
         return check_manifest_script(manifest)
     try:
         text = data.decode("utf-8-sig")

@@ -74,6 +74,16 @@ def test_a_missing_file_is_an_error_and_the_next_file_is_still_checked(tmp_path)
     assert result.stdout.strip() == "check: 3 errors, 0 warnings in 2 files"
 
 
+def test_a_name_too_long_for_the_system_is_an_error_of_that_file_only(tmp_path):
+    too_long = tmp_path / ("a" * 5000 + ".am")   # stat() itself fails: ENAMETOOLONG
+    (diagnostic,) = check_file(too_long)
+    assert (diagnostic.severity, diagnostic.code) == ("error", "unreadable")
+    assert diagnostic.message.startswith("cannot read the file")
+    result = run_cli(too_long, DATA / "broken.am")
+    assert result.returncode == 1 and "ProxyRequst" in result.stderr
+    assert result.stdout.strip() == "check: 3 errors, 0 warnings in 2 files"
+
+
 def test_a_folder_and_a_non_utf8_script_are_errors(tmp_path):
     bad = tmp_path / "latin1.mspl"
     bad.write_bytes('Log("Event", 1, "caf\u00e9");'.encode("latin-1"))

@@ -342,4 +342,14 @@ def test_a_very_long_chain_is_refused_before_the_checker_walks_it():
 
 
 def test_ordinary_nesting_is_fine():
-    parse_script("if (a) {" * 30 + "x = (((1)));" + "}" * 30)
+    script = parse_script("if (a) {" * 30 + "x = (((1)));" + "}" * 30)
+    (assign,) = [n for n in ast.walk(script) if isinstance(n, ast.Assign)]
+    assert assign.value.value == 1 and sum(isinstance(n, ast.If) for n in ast.walk(script)) == 30
+
+
+def test_declarations_are_assignments_and_loop_variables_in_source_order():
+    # What the checker's scopes and the compiler's slots are both built from.
+    script = parse_script('a = 1; if (a) { foreach (b in Split("x", ",")) { a = 2; c = b; } }\n'
+                          'sipMessage.Content = "";')
+    found = [(name, type(node).__name__, node.line) for name, node in ast.declarations(script.body)]
+    assert found == [("a", "Assign", 1), ("b", "Foreach", 1), ("a", "Assign", 1), ("c", "Assign", 1)]

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import Diagnostic, ScriptError
-from .compiler import Script, ScriptEnvironment
+from .compiler import Script
+from .context import ScriptEnvironment
 from .run import CriticalError, Disposition, LogEntry, ScriptRun
 from .server import InMemoryServer, RegistrarEndpoint, ServerState
 

@@ -6,7 +6,8 @@ diagnostic and every critical error can point at the fault.
 
 This module is the contract between the parser (which builds these nodes), the checker
 (which walks them for static diagnostics) and the compiler (which turns them into Python
-closures). It holds data only.
+closures). It holds data, and two queries of a tree that more than one phase needs
+(``walk``, ``declarations``).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ __all__ = [
     "Literal", "Name", "Member", "Index", "Call", "Unary", "Binary", "Logical",
     "ExprStmt", "Assign", "Block", "If", "Case", "Switch", "Foreach", "While",
     "Break", "Continue", "Return", "Empty", "Function", "Script",
-    "walk",
+    "walk", "declarations",
 ]
 
 
@@ -197,6 +198,18 @@ def walk(node: Node):
     yield node
     for child in _children(node):
         yield from walk(child)
+
+
+def declarations(body: list[Stmt]):
+    """Yield ``(name, node)`` for each variable a statement list declares, in source order: the
+    target of every ``name = value;`` and the variable of every ``foreach``, however deeply
+    nested (mspl.md 1.2: both declare the name in the enclosing function or script body)."""
+    for stmt in body:
+        for node in walk(stmt):
+            if isinstance(node, Assign) and isinstance(node.target, Name):
+                yield node.target.name, node
+            elif isinstance(node, Foreach):
+                yield node.var, node
 
 
 def _children(node: Node):

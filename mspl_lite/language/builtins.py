@@ -1,7 +1,7 @@
-"""The MSPL built-in functions (mspl.md 1.7) and the live state of one run they work on.
+"""The MSPL built-in functions (mspl.md 1.7).
 
 Every function of ``signatures.FUNCTIONS`` is implemented here as ``impl(ctx, node, *args)``:
-``ctx`` is the ``ScriptContext`` of the running script, ``node`` the ``ast.Call`` (for the
+``ctx`` is the ``ScriptContext`` of the running script (context.py), ``node`` the ``ast.Call`` (for the
 location of dispositions and log entries), ``args`` the evaluated MSPL values. The compiler
 checks the message kind (``FunctionSignature.kind`` / ``wrong_kind``) before calling, so the
 implementations only see the kind they expect.
@@ -25,174 +25,15 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..errors import UsageError, source_line
-from ..sip import Request
+from ..errors import UsageError
 from ..sip import address as sip_address
-from .run import CriticalError, Disposition, LogEntry, ScriptFault, ScriptRun
-from .server import METHOD_BITS, RegistrarEndpoint, ServerState
-from .values import (
-    ENUMS, EnumValue, MessageView, SourceInfo, TargetInfo, canonical_header_name, show, to_int,
-    to_str, truth, type_name,
-)
+# ScriptContext and the memory bounds live in context.py; importing them from here still works.
+from .context import MAX_COLLECTION, MAX_STRING, ScriptContext
+from .run import Disposition, LogEntry, ScriptFault
+from .server import METHOD_BITS, RegistrarEndpoint
+from .values import EnumValue, canonical_header_name, show, to_int, to_str, truth, type_name
 
 __all__ = ["ScriptContext", "BUILTINS", "PARAMETERS", "MAX_STRING", "MAX_COLLECTION"]
-
-#: Memory bounds of one run: a longer string or a bigger collection is a critical error.
-MAX_STRING = 1_000_000
-MAX_COLLECTION = 100_000
-
-# ============================================================================================
-# The state of one run
-# ============================================================================================
-
-class ScriptContext:
-    """The live state of one run: the message, the environment, and what the script did so far.
-
-    The compiled closures and the built-ins read and change it; ``run`` is the ScriptRun record
-    returned to the caller.
-    """
-
-    __slots__ = (
-        "script", "message", "env", "server", "run", "is_request", "is_response",
-        "message_view", "request_view", "response_view", "fqdn", "server_pool", "role",
-        "flat_files", "app_uri", "authenticated", "tls_peer", "origin", "external_source_type",
-        "external_source_network", "stamp", "stamp_pool", "marshal_content",
-        "steps", "budget", "depth", "retval", "final", "final_response_sent",
-        "fork_open", "fork_uris", "max_string", "max_collection",
-        "_target", "_source", "_transaction_request",
-    )
-
-    def __init__(self, script: Any, message: Any, env: Any):
-        if not (hasattr(message, "get") and hasattr(message, "get_all")):
-            raise UsageError(f"Script.run needs a mspl_lite.sip Request or Response, not {type(message).__name__}")
-        self.script = script
-        self.message = message
-        self.env = env
-        self.server: ServerState = env.server
-        self.run = ScriptRun(filename=script.filename)
-        self.is_request = hasattr(message, "request_uri")
-        self.is_response = not self.is_request
-        self.message_view = MessageView(message, "Message", True, self)
-        self.request_view = MessageView(message, "Request", self.is_request, self)
-        self.response_view = MessageView(message, "Response", self.is_response, self)
-        self.fqdn = env.fqdn
-        self.server_pool = env.server_pool
-        self.role = ENUMS["ServerRole"][env.role]
-        manifest = script.manifest
-        files = env.flat_files
-        if files is None:
-            files = manifest.files if manifest is not None else {}
-        self.flat_files = files
-        app_uri = env.app_uri
-        if app_uri is None:
-            app_uri = manifest.app_uri if manifest is not None else ""
-        self.app_uri = app_uri
-        self.authenticated = env.authenticated
-        self.tls_peer = env.tls_peer
-        self.origin = ENUMS["MessageOrigin"][env.origin]
-        self.external_source_type = ENUMS["ExternalSourceType"]["None"]
-        self.external_source_network = ENUMS["ExternalSourceNetwork"]["None"]
-        self.stamp = env.stamp
-        self.stamp_pool = env.stamp_pool
-        self.marshal_content = True
-        self.steps = 0
-        self.budget = env.step_budget
-        self.depth = 0
-        self.retval = None
-        self.final: Disposition | None = None
-        self.final_response_sent = False
-        self.fork_open: Any = None          # the BeginFork call node while a fork is open
-        self.fork_uris: list[str] = []
-        self.max_string = env.max_string
-        self.max_collection = env.max_collection
-        self._target = env.request_target
-        self._source = env.request_source
-        self._transaction_request = env.transaction_request
-
-    # -- faults ---------------------------------------------------------------------------------
-
-    def critical(self, node: Any, message: str, hint: str | None = None) -> CriticalError:
-        """Record a critical error at ``node`` (an AST node or None) and return it."""
-        line = getattr(node, "line", 0) or 0
-        column = getattr(node, "column", 0) or 0
-        ast_script = self.script.ast
-        error = CriticalError(message=message, filename=ast_script.filename, line=line, column=column,
-                              source=source_line(ast_script.source, line), hint=hint)
-        self.run.critical_errors.append(error)
-        self.run.aborted = True
-        return error
-
-    def over_budget(self, node: Any) -> ScriptFault:
-        return ScriptFault(f"step budget exhausted: the script ran more than {self.budget} steps",
-                           hint="mspl-lite stops runaway scripts; MSPL is meant for light processing "
-                                "(is a loop running far more often than you think?)", node=node)
-
-    # -- dispositions ---------------------------------------------------------------------------
-
-    def dispose(self, node: Any, disposition: Disposition) -> None:
-        """Record a disposition; a second final one is a critical error (ARCHITECTURE decisions)."""
-        if disposition.is_final:
-            if self.final is not None:
-                first = self.final
-                raise ScriptFault(
-                    f"{disposition.function} after {first.describe()} at line {first.line}: "
-                    "the message already left this application",
-                    hint="a script makes one final decision; put `return;` right after it", node=node)
-            self.final = disposition
-        self.run.dispositions.append(disposition)
-
-    # -- facts derived from the message ------------------------------------------------------
-
-    def request_target(self) -> Any:
-        """``RequestTarget``: from the environment, else derived from the Request-URI."""
-        if not self.is_request:
-            return False
-        if self._target is None:
-            self._target = self._address_info(TargetInfo, self.message.request_uri)
-        return self._target
-
-    def request_source(self) -> Any:
-        """``RequestSource``: from the environment, else derived from the From header (a guess)."""
-        if not self.is_request:
-            return False
-        if self._source is None:
-            uri = sip_address.get_uri(self.message.get("From") or "") or ""
-            self._source = self._address_info(SourceInfo, uri)
-        return self._source
-
-    def _address_info(self, cls: type, uri: str) -> Any:
-        address = sip_address
-        scheme = (address.get_scheme(uri) or "").lower()
-        is_phone = scheme == "tel" or (address.get_uri_parameter(uri, "user") or "").lower() == "phone"
-        host = address.get_host_name(uri)
-        supported = bool(host) and bool(self.server.domain_supported(host))
-        return cls(uri=uri, aor=address.get_user_at_host(uri), instance=address.get_uri_parameter(uri, "gr"),
-                   is_phone=is_phone, domain_supported=supported)
-
-    def transaction_request_of(self, message: Any) -> Any:
-        """The request that started ``message``'s transaction (``Transaction.Request``)."""
-        if message is self.message and self.is_request:
-            return message
-        if message is self.message and self._transaction_request is not None:
-            return self._transaction_request
-        if hasattr(message, "request_uri"):
-            return message
-        request = _request_from_response(message)
-        if message is self.message:
-            self._transaction_request = request
-        return request
-
-
-def _request_from_response(response: Any) -> Any:
-    """Rebuild the request of a response's transaction from its Via/From/To/Call-ID/CSeq
-    (what the simulator does not supply: ScriptEnvironment.transaction_request)."""
-    cseq = response.get("CSeq") or "1 UNKNOWN"
-    method = cseq.split()[-1] if cseq.split() else "UNKNOWN"
-    target = sip_address.get_uri(response.get("To") or "") or "sip:unknown@invalid"
-    headers = [(h.name, h.value) for h in response.headers
-               if h.name.lower() in ("via", "v", "from", "f", "to", "t", "call-id", "i", "cseq")]
-    return Request(method, target, headers=headers)
-
 
 # ============================================================================================
 # Argument coercion (faults name the function and the argument)
@@ -264,13 +105,6 @@ def _header_name(value: Any, fn: str, pos: int) -> str:
     return canonical_header_name(name)
 
 
-def _check_string_size(ctx: ScriptContext, text: str, fn: str) -> str:
-    if len(text) > ctx.max_string:
-        raise ScriptFault(f"{fn} built a string of {len(text)} characters; the limit is {ctx.max_string}",
-                          hint="mspl-lite bounds the memory of a script run")
-    return text
-
-
 # ============================================================================================
 # Routing and message disposition
 # ============================================================================================
@@ -300,9 +134,7 @@ def retarget_request(ctx: ScriptContext, node: Any, uri: Any) -> None:
         raise ScriptFault(f"RetargetRequest needs a SIP URI, not {show(text)}",
                           hint='write the new target user, e.g. RetargetRequest("sip:terrya@contoso.com")')
     ctx.dispose(node, Disposition(kind="retarget", line=node.line, column=node.column, uri=target))
-    ctx.message.request_uri = target
-    if ctx.env.request_target is None:
-        ctx._target = None   # derive RequestTarget again from the new Request-URI
+    ctx.retarget(target)
 
 
 def proxy_response(ctx: ScriptContext, node: Any) -> None:
@@ -510,7 +342,8 @@ def concatenate(ctx: ScriptContext, node: Any, *parts: Any) -> str:
         out.append(part if type(part) is str else _string(part, "Concatenate", pos))
     text = "".join(out)
     if len(text) > ctx.max_string:
-        _check_string_size(ctx, text, "Concatenate")
+        raise ScriptFault(f"Concatenate built a string of {len(text)} characters; the limit is {ctx.max_string}",
+                          hint="mspl-lite bounds the memory of a script run")
     return text
 
 

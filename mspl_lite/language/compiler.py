@@ -15,7 +15,7 @@ it, mspl.md 1.3). Reading a variable before any assignment ran is a critical err
 
 Limits: a ``while`` loop runs at most 500 times per execution (Dn439066; the 501st is a
 critical error); the run has a step budget (``ScriptEnvironment.step_budget``: statements,
-loop iterations and calls); strings and collections are bounded (builtins.MAX_STRING /
+loop iterations and calls); strings and collections are bounded (context.MAX_STRING /
 MAX_COLLECTION). Every runtime fault -- including a bug in a built-in -- becomes a
 ``CriticalError`` on the ``ScriptRun`` at the line and column of the node that failed.
 """
@@ -23,25 +23,25 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import Diagnostic, ScriptError, UsageError
 from . import ast
-from .builtins import BUILTINS, MAX_COLLECTION, MAX_STRING, ScriptContext
+from .builtins import BUILTINS
+# ScriptEnvironment and DEFAULT_STEP_BUDGET live in context.py; importing them from here still works.
+from .context import DEFAULT_STEP_BUDGET, ScriptContext, ScriptEnvironment, default_environment
 from .run import ScriptFault, ScriptRun
-from .server import InMemoryServer, RegistrarEndpoint, ServerState
+from .server import RegistrarEndpoint
 from .signatures import BUILTIN_VARIABLES, ENUM_TYPES, FUNCTIONS, REMOVED_FUNCTIONS
 from .values import (
     ENDPOINT_FIELDS, ENUMS, INT_MAX, INT_MIN, MESSAGE_READERS, REMOVED_ENUM_VALUES, REQUEST_READERS,
-    RESPONSE_READERS, Row, SourceInfo, TargetInfo, coerce_to, compare, equal, read_member,
-    show, to_collection, to_float, to_int, to_str, truth, type_name,
+    RESPONSE_READERS, Row, coerce_to, compare, equal, read_member, show, to_collection, to_float,
+    to_int, to_str, truth, type_name,
 )
 
 __all__ = ["Script", "ScriptEnvironment", "WHILE_LIMIT", "DEFAULT_STEP_BUDGET"]
 
 WHILE_LIMIT = 500
-DEFAULT_STEP_BUDGET = 100_000
 MAX_CALL_DEPTH = 32
 
 BREAK = 1
@@ -61,63 +61,6 @@ class _Unset:
 
 
 UNSET = _Unset()
-
-
-# ============================================================================================
-# The environment a script runs in
-# ============================================================================================
-
-@dataclass(frozen=True, slots=True)
-class ScriptEnvironment:
-    """Where a script runs: the server (its FQDN, pool, role and registrar state) and the facts
-    about the message that are not in the message itself.
-
-    ``flat_files`` default to the manifest's files and ``app_uri`` to its appUri.
-    ``request_target`` / ``request_source`` default to what the Request-URI / From header say
-    (Uri, Aor, IsPhone for ``tel:`` or ``user=phone``, DomainSupported via ``server``).
-    ``transaction_request`` is the request a response answers (``Transaction.Request``); by
-    default it is rebuilt from the response's From/To/Call-ID/CSeq.
-    """
-
-    fqdn: str = "fe01.contoso.com"
-    server_pool: str = "pool01.contoso.com"
-    role: str = "FrontEnd"
-    server: ServerState = field(default_factory=InMemoryServer)
-    flat_files: Any = None
-    app_uri: str | None = None
-    request_target: TargetInfo | None = None
-    request_source: SourceInfo | None = None
-    step_budget: int = DEFAULT_STEP_BUDGET
-    transaction_request: Any = None
-    origin: str = "NetworkUnknown"          # MessageOrigin of the message (non-Edge server)
-    authenticated: bool = True
-    tls_peer: str = ""
-    stamp: str | None = None
-    stamp_pool: str | None = None
-    max_string: int = MAX_STRING
-    max_collection: int = MAX_COLLECTION
-
-    def __post_init__(self) -> None:
-        if self.role not in ENUMS["ServerRole"]:
-            raise UsageError(f"role must be one of {list(ENUMS['ServerRole'])}, not {self.role!r}")
-        if self.origin not in ENUMS["MessageOrigin"]:
-            raise UsageError(f"origin must be one of {list(ENUMS['MessageOrigin'])}, not {self.origin!r}")
-        if isinstance(self.step_budget, bool) or not isinstance(self.step_budget, int) or self.step_budget < 1:
-            raise UsageError(f"step_budget must be a positive int, not {self.step_budget!r}")
-
-    def __repr__(self) -> str:
-        return f"ScriptEnvironment(fqdn={self.fqdn!r}, pool={self.server_pool!r}, role={self.role!r})"
-
-
-_default_environment: ScriptEnvironment | None = None
-
-
-def default_environment() -> ScriptEnvironment:
-    """The shared default environment (contoso.com pool of InMemoryServer)."""
-    global _default_environment
-    if _default_environment is None:
-        _default_environment = ScriptEnvironment()
-    return _default_environment
 
 
 # ============================================================================================
@@ -142,6 +85,7 @@ class Script:
 
     @property
     def filename(self) -> str:
+        """The file the script's positions refer to (the .am file for a manifest's script)."""
         return self.ast.filename
 
     def run(self, message: Any, env: ScriptEnvironment | None = None) -> ScriptRun:
@@ -191,9 +135,9 @@ class _Scope:
         self.slots: dict[str, int] = {}
         for name in params:
             self.slots.setdefault(name, len(self.slots))
-        for node in _declarations(body):
-            if node not in BUILTIN_VARIABLES or node == "dbEndpoint":
-                self.slots.setdefault(node, len(self.slots))
+        for name, _ in ast.declarations(body):
+            if name not in BUILTIN_VARIABLES or name == "dbEndpoint":
+                self.slots.setdefault(name, len(self.slots))
 
     def template(self) -> list:
         n = len(self.slots)
@@ -201,16 +145,6 @@ class _Scope:
         if "dbEndpoint" in self.slots:
             frame[self.slots["dbEndpoint"]] = False   # outside its loop dbEndpoint is false
         return frame
-
-
-def _declarations(body: list[ast.Stmt]):
-    """Names that assignments and foreach loops declare in a statement list (source order)."""
-    for stmt in body:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Assign) and isinstance(node.target, ast.Name):
-                yield node.target.name
-            elif isinstance(node, ast.Foreach):
-                yield node.var
 
 
 def _fault(message: str, node: Any, hint: str | None = None) -> ScriptFault:

@@ -408,13 +408,11 @@ class Parser:
             cond = ast.Binary(line=cond.line, column=cond.column, op="==", left=cond, right=right)
         if self.at(")"):
             self.advance()
-        elif self.at("{"):
-            # if (x == 1 { ... }: report and carry on with the statement
-            self.error_after_previous("expected ')' to close the condition", hint=f"{word} (condition) {{ ... }}")
-        else:
-            self.error_after_previous("expected ')' to close the condition", hint=f"{word} (condition) {{ ... }}")
+            return cond
+        self.error_after_previous("expected ')' to close the condition", hint=f"{word} (condition) {{ ... }}")
+        if not self.at("{"):
             raise _Abandon
-        return cond
+        return cond   # if (x == 1 { ... }: reported; carry on with the statement
 
     # switch := 'switch' '(' expression ')' '{' case* '}'
     def switch_statement(self) -> ast.Switch:

@@ -157,6 +157,7 @@ class CriticalError:
                           source=self.source, hint=self.hint, code="critical")
 
     def render(self) -> str:
+        """``file:line:col: critical error: message``, the source line, a caret and the hint."""
         return self.to_diagnostic().render()
 
     def __str__(self) -> str:

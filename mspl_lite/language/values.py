@@ -58,9 +58,9 @@ __all__ = [
     "STANDARD_HEADER_NAMES", "COMPACT_HEADER_FORMS", "canonical_header_name",
     "MessageView", "TransactionView", "TargetInfo", "SourceInfo", "Row",
     "MESSAGE_READERS", "REQUEST_READERS", "RESPONSE_READERS", "TRANSACTION_FIELDS",
-    "ENDPOINT_FIELDS", "REMOVED_ENDPOINT_FIELDS", "ADDRESS_INFO_FIELDS", "WRITABLE_FIELDS",
+    "ENDPOINT_FIELDS", "REMOVED_ENDPOINT_FIELDS", "ADDRESS_INFO_FIELDS",
     "truth", "to_str", "to_int", "to_float", "to_collection", "coerce_like", "coerce_to",
-    "check_int", "equal", "compare", "type_name", "show", "read_member", "field_names",
+    "check_int", "equal", "compare", "type_name", "show", "read_member",
 ]
 
 INT_MIN = -(2 ** 31)
@@ -526,6 +526,7 @@ class TransactionView:
         self.request = request
 
     def field(self, name: str) -> Any:
+        """``Transaction.Request`` (a Request view) or ``Transaction.MarshalContent``."""
         if name == "Request":
             return MessageView(self.request, "Request", True, self.context)
         if name == "MarshalContent":
@@ -547,6 +548,7 @@ class TargetInfo:
     domain_supported: bool = False
 
     def field(self, name: str) -> Any:
+        """Read the MSPL field ``name`` (Uri, Aor, Instance, IsPhone, DomainSupported)."""
         attr = ADDRESS_INFO_FIELDS.get(name)
         if attr is None:
             raise _no_field(type(self).__name__, name, ADDRESS_INFO_FIELDS)
@@ -569,6 +571,7 @@ class Row:
         self.values = values
 
     def field(self, name: str) -> Any:
+        """The string in column ``name`` of this row."""
         try:
             return self.values[name]
         except KeyError:
@@ -636,19 +639,6 @@ REMOVED_ENDPOINT_FIELDS = frozenset({"HasPresence", "Availability", "Activity", 
 
 ADDRESS_INFO_FIELDS = {"Uri": "uri", "Aor": "aor", "Instance": "instance", "IsPhone": "is_phone",
                        "DomainSupported": "domain_supported"}
-
-#: Fields a script may assign: (class, field). Everything else is read only.
-WRITABLE_FIELDS = frozenset({("Message", "Content"), ("Request", "Content"), ("Response", "Content"),
-                             ("Transaction", "MarshalContent")})
-
-
-def field_names(cls: str) -> list[str]:
-    """The fields of a built-in class, for hints and the checker."""
-    table = {"Message": MESSAGE_READERS, "Request": REQUEST_READERS, "Response": RESPONSE_READERS,
-             "Transaction": TRANSACTION_FIELDS, "RegistrarEndpoint": ENDPOINT_FIELDS,
-             "TargetInfo": ADDRESS_INFO_FIELDS, "SourceInfo": ADDRESS_INFO_FIELDS}[cls]
-    return [n for n in table if n != "RequestURI"]
-
 
 def _no_field(cls: str, name: str, table: Iterable[str]) -> ScriptFault:
     import difflib

@@ -1,0 +1,246 @@
+"""What a script runs in: the environment the caller sets up, and the live state of one run.
+
+* ``ScriptEnvironment``: where a script runs -- the server (its FQDN, pool, role and registrar
+  state) and the facts about the message that are not in the message itself. The Front End
+  simulator builds one per application; ``Script.run(message, env)`` takes it.
+* ``ScriptContext``: the state of one run, built from the script, the message and the
+  environment. The compiled closures (compiler.py) and the built-ins (builtins.py) read and
+  change it; its ``run`` is the ScriptRun record returned to the caller.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import UsageError, source_line
+from ..sip import Request
+from ..sip import address as sip_address
+from .run import CriticalError, Disposition, ScriptFault, ScriptRun
+from .server import InMemoryServer, ServerState
+from .values import ENUMS, MessageView, SourceInfo, TargetInfo
+
+__all__ = ["ScriptEnvironment", "ScriptContext", "default_environment",
+           "MAX_STRING", "MAX_COLLECTION", "DEFAULT_STEP_BUDGET"]
+
+#: Memory bounds of one run: a longer string or a bigger collection is a critical error.
+MAX_STRING = 1_000_000
+MAX_COLLECTION = 100_000
+#: Statements, loop iterations and calls one run may take before it is stopped.
+DEFAULT_STEP_BUDGET = 100_000
+
+# ============================================================================================
+# The environment a script runs in
+# ============================================================================================
+
+@dataclass(frozen=True, slots=True)
+class ScriptEnvironment:
+    """Where a script runs: the server (its FQDN, pool, role and registrar state) and the facts
+    about the message that are not in the message itself.
+
+    ``flat_files`` default to the manifest's files and ``app_uri`` to its appUri.
+    ``request_target`` / ``request_source`` default to what the Request-URI / From header say
+    (Uri, Aor, IsPhone for ``tel:`` or ``user=phone``, DomainSupported via ``server``).
+    ``transaction_request`` is the request a response answers (``Transaction.Request``); by
+    default it is rebuilt from the response's From/To/Call-ID/CSeq.
+    """
+
+    fqdn: str = "fe01.contoso.com"
+    server_pool: str = "pool01.contoso.com"
+    role: str = "FrontEnd"
+    server: ServerState = field(default_factory=InMemoryServer)
+    flat_files: Any = None
+    app_uri: str | None = None
+    request_target: TargetInfo | None = None
+    request_source: SourceInfo | None = None
+    step_budget: int = DEFAULT_STEP_BUDGET
+    transaction_request: Any = None
+    origin: str = "NetworkUnknown"          # MessageOrigin of the message (non-Edge server)
+    authenticated: bool = True
+    tls_peer: str = ""
+    stamp: str | None = None
+    stamp_pool: str | None = None
+    max_string: int = MAX_STRING
+    max_collection: int = MAX_COLLECTION
+
+    def __post_init__(self) -> None:
+        if self.role not in ENUMS["ServerRole"]:
+            raise UsageError(f"role must be one of {list(ENUMS['ServerRole'])}, not {self.role!r}")
+        if self.origin not in ENUMS["MessageOrigin"]:
+            raise UsageError(f"origin must be one of {list(ENUMS['MessageOrigin'])}, not {self.origin!r}")
+        if isinstance(self.step_budget, bool) or not isinstance(self.step_budget, int) or self.step_budget < 1:
+            raise UsageError(f"step_budget must be a positive int, not {self.step_budget!r}")
+
+    def __repr__(self) -> str:
+        return f"ScriptEnvironment(fqdn={self.fqdn!r}, pool={self.server_pool!r}, role={self.role!r})"
+
+
+_default_environment: ScriptEnvironment | None = None
+
+
+def default_environment() -> ScriptEnvironment:
+    """The shared default environment (contoso.com pool of InMemoryServer)."""
+    global _default_environment
+    if _default_environment is None:
+        _default_environment = ScriptEnvironment()
+    return _default_environment
+
+
+# ============================================================================================
+# The state of one run
+# ============================================================================================
+
+class ScriptContext:
+    """The live state of one run: the message, the environment, and what the script did so far.
+
+    The compiled closures and the built-ins read and change it; ``run`` is the ScriptRun record
+    returned to the caller.
+    """
+
+    __slots__ = (
+        "script", "message", "env", "server", "run", "is_request", "is_response",
+        "message_view", "request_view", "response_view", "fqdn", "server_pool", "role",
+        "flat_files", "app_uri", "authenticated", "tls_peer", "origin", "external_source_type",
+        "external_source_network", "stamp", "stamp_pool", "marshal_content",
+        "steps", "budget", "depth", "retval", "final", "final_response_sent",
+        "fork_open", "fork_uris", "max_string", "max_collection",
+        "_target", "_source", "_transaction_request",
+    )
+
+    def __init__(self, script: Any, message: Any, env: Any):
+        if not (hasattr(message, "get") and hasattr(message, "get_all")):
+            raise UsageError(f"Script.run needs a mspl_lite.sip Request or Response, not {type(message).__name__}")
+        self.script = script
+        self.message = message
+        self.env = env
+        self.server: ServerState = env.server
+        self.run = ScriptRun(filename=script.filename)
+        self.is_request = hasattr(message, "request_uri")
+        self.is_response = not self.is_request
+        self.message_view = MessageView(message, "Message", True, self)
+        self.request_view = MessageView(message, "Request", self.is_request, self)
+        self.response_view = MessageView(message, "Response", self.is_response, self)
+        self.fqdn = env.fqdn
+        self.server_pool = env.server_pool
+        self.role = ENUMS["ServerRole"][env.role]
+        manifest = script.manifest
+        files = env.flat_files
+        if files is None:
+            files = manifest.files if manifest is not None else {}
+        self.flat_files = files
+        app_uri = env.app_uri
+        if app_uri is None:
+            app_uri = manifest.app_uri if manifest is not None else ""
+        self.app_uri = app_uri
+        self.authenticated = env.authenticated
+        self.tls_peer = env.tls_peer
+        self.origin = ENUMS["MessageOrigin"][env.origin]
+        self.external_source_type = ENUMS["ExternalSourceType"]["None"]
+        self.external_source_network = ENUMS["ExternalSourceNetwork"]["None"]
+        self.stamp = env.stamp
+        self.stamp_pool = env.stamp_pool
+        self.marshal_content = True
+        self.steps = 0
+        self.budget = env.step_budget
+        self.depth = 0
+        self.retval = None
+        self.final: Disposition | None = None
+        self.final_response_sent = False
+        self.fork_open: Any = None          # the BeginFork call node while a fork is open
+        self.fork_uris: list[str] = []
+        self.max_string = env.max_string
+        self.max_collection = env.max_collection
+        self._target = env.request_target
+        self._source = env.request_source
+        self._transaction_request = env.transaction_request
+
+    # -- faults ---------------------------------------------------------------------------------
+
+    def critical(self, node: Any, message: str, hint: str | None = None) -> CriticalError:
+        """Record a critical error at ``node`` (an AST node or None) and return it."""
+        line = getattr(node, "line", 0) or 0
+        column = getattr(node, "column", 0) or 0
+        ast_script = self.script.ast
+        error = CriticalError(message=message, filename=ast_script.filename, line=line, column=column,
+                              source=source_line(ast_script.source, line), hint=hint)
+        self.run.critical_errors.append(error)
+        self.run.aborted = True
+        return error
+
+    def over_budget(self, node: Any) -> ScriptFault:
+        """The fault that stops a run which took more than its step budget."""
+        return ScriptFault(f"step budget exhausted: the script ran more than {self.budget} steps",
+                           hint="mspl-lite stops runaway scripts; MSPL is meant for light processing "
+                                "(is a loop running far more often than you think?)", node=node)
+
+    # -- dispositions ---------------------------------------------------------------------------
+
+    def dispose(self, node: Any, disposition: Disposition) -> None:
+        """Record a disposition; a second final one is a critical error (ARCHITECTURE decisions)."""
+        if disposition.is_final:
+            if self.final is not None:
+                first = self.final
+                raise ScriptFault(
+                    f"{disposition.function} after {first.describe()} at line {first.line}: "
+                    "the message already left this application",
+                    hint="a script makes one final decision; put `return;` right after it", node=node)
+            self.final = disposition
+        self.run.dispositions.append(disposition)
+
+    # -- facts derived from the message ------------------------------------------------------
+
+    def request_target(self) -> Any:
+        """``RequestTarget``: from the environment, else derived from the Request-URI."""
+        if not self.is_request:
+            return False
+        if self._target is None:
+            self._target = self._address_info(TargetInfo, self.message.request_uri)
+        return self._target
+
+    def request_source(self) -> Any:
+        """``RequestSource``: from the environment, else derived from the From header (a guess)."""
+        if not self.is_request:
+            return False
+        if self._source is None:
+            uri = sip_address.get_uri(self.message.get("From") or "") or ""
+            self._source = self._address_info(SourceInfo, uri)
+        return self._source
+
+    def retarget(self, uri: str) -> None:
+        """RetargetRequest's new target: the Request-URI changes, and RequestTarget is derived
+        again from it (unless the environment fixed RequestTarget)."""
+        self.message.request_uri = uri
+        if self.env.request_target is None:
+            self._target = None
+
+    def _address_info(self, cls: type, uri: str) -> Any:
+        scheme = (sip_address.get_scheme(uri) or "").lower()
+        is_phone = scheme == "tel" or (sip_address.get_uri_parameter(uri, "user") or "").lower() == "phone"
+        host = sip_address.get_host_name(uri)
+        supported = bool(host) and bool(self.server.domain_supported(host))
+        return cls(uri=uri, aor=sip_address.get_user_at_host(uri),
+                   instance=sip_address.get_uri_parameter(uri, "gr"), is_phone=is_phone,
+                   domain_supported=supported)
+
+    def transaction_request_of(self, message: Any) -> Any:
+        """The request that started ``message``'s transaction (``Transaction.Request``)."""
+        if message is self.message and self.is_request:
+            return message
+        if message is self.message and self._transaction_request is not None:
+            return self._transaction_request
+        if hasattr(message, "request_uri"):
+            return message
+        request = _request_from_response(message)
+        if message is self.message:
+            self._transaction_request = request
+        return request
+
+
+def _request_from_response(response: Any) -> Any:
+    """Rebuild the request of a response's transaction from its Via/From/To/Call-ID/CSeq
+    (what the simulator does not supply: ScriptEnvironment.transaction_request)."""
+    cseq = response.get("CSeq") or "1 UNKNOWN"
+    method = cseq.split()[-1] if cseq.split() else "UNKNOWN"
+    target = sip_address.get_uri(response.get("To") or "") or "sip:unknown@invalid"
+    headers = [(h.name, h.value) for h in response.headers
+               if h.name.lower() in ("via", "v", "from", "f", "to", "t", "call-id", "i", "cseq")]
+    return Request(method, target, headers=headers)
