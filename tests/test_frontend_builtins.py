@@ -216,6 +216,19 @@ def test_without_exum_routing_nobody_takes_the_call_of_an_offline_um_user():
     assert trace.outcome.status == 404
 
 
+def test_a_disabled_or_removed_exum_routing_takes_no_voice_mail_when_the_call_rings_out():
+    disabled = FrontEnd()
+    disabled.set_enabled("ExumRouting", False)
+    removed = FrontEnd()
+    removed.remove("ExumRouting")
+    for fe in (disabled, removed):
+        trace = fe.send(invite("sip:adamb@contoso.com"))         # his desk phone rings out
+        assert [b.kind for b in trace.branches] == ["endpoint"]
+        assert trace.outcome.decided_by == "DefaultRouting" and trace.outcome.status == 480
+        assert not any("ExumRouting routes unanswered calls" in n.text for n in trace.notes)
+        assert "ExumRouting" not in trace.ran
+
+
 # -- OutboundRouting ---------------------------------------------------------------------------
 
 def test_outbound_routing_refuses_a_caller_without_pstn_usage_with_12001():
@@ -234,6 +247,9 @@ def test_outbound_routing_busy_number_and_failed_gateway():
     lab = lab_with('answers = "connect"', 'answers = "fail"')
     trace = FrontEnd(lab).send(invite("sip:+12065550123@contoso.com;user=phone"))
     assert trace.outcome.status == 503 and "12000" in trace.outcome.response
+    # The 503 is OutboundRouting's own answer, not the gateway's 503 relayed (which would be a 500).
+    assert trace.outcome.client_experience == ("gets 503 Service Unavailable (from OutboundRouting: "
+                                               "no gateway could take the call)")
 
 
 # -- QoEAgent, UserPinService, AcpRouting ---------------------------------------------------------

@@ -32,6 +32,25 @@ def test_changes_describe_request_uri_headers_and_body():
     assert Changes(request_uri_before="u", request_uri_after="u").empty
 
 
+def test_changes_between_two_messages_pair_a_changed_header_and_ignore_reordering():
+    from mspl_lite.sip import parse_message
+
+    before = parse_message(im("sip:jennyl@contoso.com", "hi"))
+    after = before.copy()
+    after.request_uri = "sip:nuriag@contoso.com"
+    after.set_header("Max-Forwards", "69")
+    after.add_header("X-Seen", "1")
+    after.remove_header("User-Agent")
+    c = Changes.between(before, after)
+    assert c.request_uri_before == "sip:jennyl@contoso.com" and c.request_uri_after == "sip:nuriag@contoso.com"
+    assert {(h.name, h.kind) for h in c.headers} == {("Max-Forwards", "changed"), ("X-Seen", "added"),
+                                                     ("User-Agent", "removed")}
+    assert not c.body_changed and c.body_before is None
+    shuffled = before.copy()
+    shuffled.headers = list(reversed(before.headers))
+    assert Changes.between(before, shuffled).empty
+
+
 def test_every_skipped_hop_uses_the_documented_vocabulary():
     fe = FrontEnd()
     fe.register(app("silent.am"))

@@ -8,8 +8,11 @@
 
 Modules: trace.py (the Trace values, the only thing diagrams and widgets read), lab.py and
 labfile.py (the deployment), chain.py (ServerApplication, Chain), builtins/ (the built-in
-applications), decisions.py, context.py, downstream.py (the parties outside), managed.py
-(Dispatch handlers), simulate.py (FrontEnd). The command line is mspl_lite/commands.py.
+applications), decisions.py (what an application decides), context.py (the request in flight),
+simulate.py (FrontEnd: registration, one transaction end to end), walk.py (the request's way
+down the chain), dispatch.py and managed.py (Dispatch to a Python handler), downstream.py (the
+parties outside the server), response_path.py (the response's way up). The command line is
+mspl_lite/commands.py.
 """
 from __future__ import annotations
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Literal
 
 from ..errors import RegistrationRefused, UsageError
+from ..language.run import Disposition, LogEntry, ScriptRun
 from ..manifest import ApplicationManifest, RequestFilter, ResponseFilter
-from .builtins import BuiltinApplication, ORDER_GUESSED, default_builtins
+from .builtins import BuiltinApplication, default_builtins
 from .lab import aor_of
 
 __all__ = ["ServerApplication", "PythonApplication", "ScriptApi", "Chain", "strict_route_reason"]
@@ -33,50 +34,50 @@ AppKind = Literal["builtin", "mspl", "python"]
 class ScriptApi:
     """What a PythonApplication's handler may do: the MSPL dispositions, in Python."""
 
-    __slots__ = ("run", "_Disposition", "_LogEntry")
+    __slots__ = ("run",)
 
-    def __init__(self, run):
-        from ..language.run import Disposition, LogEntry
-
+    def __init__(self, run: ScriptRun):
         self.run = run
-        self._Disposition = Disposition
-        self._LogEntry = LogEntry
 
     def __repr__(self) -> str:
         return f"<ScriptApi {len(self.run.dispositions)} dispositions>"
 
-    def _final(self, d) -> None:
+    def _dispose(self, kind: str, **fields: Any) -> None:
+        # No source position: a Python stand-in has no script lines (line 0 = none).
+        d = Disposition(kind=kind, line=0, column=0, **fields)
         self.run.dispositions.append(d)
         if d.handles:
             self.run.handled = True
 
     def proxy_request(self, uri: str = "") -> None:
         """ProxyRequest(uri): "" hands the request on; a URI routes it there."""
-        self._final(self._Disposition(kind="proxy", line=0, column=0, uri=uri))
+        self._dispose("proxy", uri=uri)
 
     def retarget_request(self, uri: str) -> None:
         """RetargetRequest(uri): a new target user; later applications route it."""
-        self._final(self._Disposition(kind="retarget", line=0, column=0, uri=uri))
+        self._dispose("retarget", uri=uri)
 
     def respond(self, status: int, reason: str, *headers: str) -> None:
         """Respond(status, reason, "Name=value", ...)."""
         pairs = tuple(tuple(h.split("=", 1)) for h in headers)
-        self._final(self._Disposition(kind="respond", line=0, column=0, status=status, reason=reason,
-                                      headers=pairs))
+        self._dispose("respond", status=status, reason=reason, headers=pairs)
 
     def proxy_response(self) -> None:
-        self._final(self._Disposition(kind="proxy_response", line=0, column=0))
+        """ProxyResponse(): pass the response on."""
+        self._dispose("proxy_response")
 
     def dispatch(self, method: str, *args: Any) -> None:
-        self._final(self._Disposition(kind="dispatch", line=0, column=0, method=method, args=args))
+        """Dispatch(method, args...): hand the request to managed code (FrontEnd.send's dispatch_handlers)."""
+        self._dispose("dispatch", method=method, args=args)
 
     def fork(self, *uris: str) -> None:
         """BeginFork(); Fork(u) for each; EndFork()."""
-        self._final(self._Disposition(kind="fork", line=0, column=0, fork_uris=tuple(uris)))
+        self._dispose("fork", fork_uris=tuple(uris))
 
     def log(self, level: str, *lines: str) -> None:
+        """Log(level, ...): "Event", "Error" or "Debugr" (anything else logs as Debugr)."""
         lvl = level if level in ("Event", "Error", "Debugr") else "Debugr"
-        self.run.log.append(self._LogEntry(level=lvl, name=level, detail=False, lines=tuple(lines)))
+        self.run.log.append(LogEntry(level=lvl, name=level, detail=False, lines=tuple(lines)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,10 +100,8 @@ class PythonApplication:
         if not self.uri:
             object.__setattr__(self, "uri", f"http://python.mspl-lite.local/{self.name}")
 
-    def run(self, message, env=None):
-        """Run the handler like Script.run: returns a ScriptRun."""
-        from ..language.run import ScriptRun
-
+    def run(self, message, env=None) -> ScriptRun:
+        """Run the handler like Script.run: returns a ScriptRun (``env`` is not used)."""
         run = ScriptRun(filename=f"<python {self.name}>")
         self.handler(message, ScriptApi(run))
         return run
@@ -158,39 +157,37 @@ class ServerApplication:
 
     @property
     def is_builtin(self) -> bool:
+        """True for the Front End's own applications (ClientVersionFilter ... AcpRouting)."""
         return self.kind == "builtin"
 
     @property
+    def _declared(self) -> ApplicationManifest | PythonApplication | None:
+        """What declares this application's filters and flags (None for a built-in application)."""
+        return self.manifest if self.manifest is not None else self.python
+
+    @property
     def allow_registration_before_user_services(self) -> bool:
-        if self.manifest is not None:
-            return self.manifest.allow_registration_before_user_services
-        if self.python is not None:
-            return self.python.allow_registration_before_user_services
-        return True
+        """<allowRegistrationBeforeUserServices/> (a built-in application is where it is anyway)."""
+        declared = self._declared
+        return True if declared is None else declared.allow_registration_before_user_services
 
     @property
     def proxy_by_default(self) -> bool:
-        if self.manifest is not None:
-            return self.manifest.proxy_by_default
-        if self.python is not None:
-            return self.python.proxy_by_default
-        return True
+        """<proxyByDefault action=...>: pass the message on when the script takes no action."""
+        declared = self._declared
+        return True if declared is None else declared.proxy_by_default
 
     @property
     def request_filter(self) -> RequestFilter | None:
-        if self.manifest is not None:
-            return self.manifest.request_filter
-        if self.python is not None:
-            return self.python.request_filter
-        return None
+        """<requestFilter>; None for a built-in application (its ``methods`` say what it sees)."""
+        declared = self._declared
+        return None if declared is None else declared.request_filter
 
     @property
     def response_filter(self) -> ResponseFilter | None:
-        if self.manifest is not None:
-            return self.manifest.response_filter
-        if self.python is not None:
-            return self.python.response_filter
-        return None
+        """<responseFilter>; None for a built-in application, which sees every response."""
+        declared = self._declared
+        return None if declared is None else declared.response_filter
 
     def runner(self):
         """The object whose ``run(message, env)`` gives a ScriptRun (script or Python stand-in)."""
@@ -223,6 +220,7 @@ class ServerApplication:
         return None
 
     def accepts_response(self, status: int) -> bool:
+        """Whether its responseFilter lets a response of ``status`` through (built-ins see them all)."""
         if self.builtin is not None:
             return True
         rf = self.response_filter
@@ -263,7 +261,7 @@ class Chain:
         for b in default_builtins():
             rows.append(ServerApplication(name=b.name, uri=b.uri, kind="builtin", enabled=True,
                                           critical=b.critical, builtin=b,
-                                          order_guessed=b.name in ORDER_GUESSED))
+                                          order_guessed=b.order_guessed))
         return cls(pool, rows)
 
     def __repr__(self) -> str:
@@ -280,6 +278,7 @@ class Chain:
 
     @property
     def apps(self) -> tuple[ServerApplication, ...]:
+        """The applications in priority order (a snapshot)."""
         return tuple(self._apps)
 
     def index(self, name: str) -> int:
@@ -290,6 +289,7 @@ class Chain:
         raise KeyError(f"no application named {name!r} in the chain")
 
     def get(self, name: str) -> ServerApplication:
+        """The application called ``name`` (case-insensitive); KeyError if absent."""
         return self._apps[self.index(name)]
 
     def insert(self, app: ServerApplication, priority: int | None = None) -> int:

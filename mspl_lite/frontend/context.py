@@ -2,11 +2,11 @@
 
 One ``RequestContext`` lives for one simulated transaction. The applications get it in chain
 order; built-in applications answer with a ``Decision`` (decisions.py), MSPL applications with
-their ScriptRun, which simulate.py turns into the same decisions.
+their ScriptRun, which walk.py turns into the same decisions.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, MutableMapping
 
 from .lab import Endpoint, Lab, LabServer, User, aor_of, phone_number_of
 from .trace import LogLine, Note
@@ -17,31 +17,35 @@ __all__ = ["RequestContext"]
 class RequestContext:
     """The request being processed, the lab, and what has been learnt so far."""
 
-    __slots__ = ("lab", "state", "request", "received", "caller", "notes", "log",
-                 "registrations", "retargeted_by", "original_to", "scratch")
+    __slots__ = ("lab", "state", "request", "received", "caller", "notes", "log", "registrations", "scratch")
 
-    def __init__(self, lab: Lab, registrations: Mapping[str, tuple[Endpoint, ...]], request: Any):
+    def __init__(self, lab: Lab, registrations: MutableMapping[str, tuple[Endpoint, ...]], request: Any):
         self.lab = lab
-        self.registrations = registrations
+        self.registrations = registrations      # the Front End's own: a REGISTER through UserServices changes it
         self.state: LabServer = lab.server_state(registrations)
         self.request = request
         self.received = request.copy()           # as it entered the server
         self.caller: User | None = lab.user(request.get("From"))
         self.notes: list[Note] = []
         self.log: list[LogLine] = []
-        self.retargeted_by: str | None = None
-        self.original_to = request.get("To")
         self.scratch: dict[str, Any] = {}       # what a built-in remembers between its request and response steps
 
     # -- the target of the request ----------------------------------------------------------
 
     @property
     def method(self) -> str:
+        """The request's method, upper case."""
         return self.request.method.upper()
 
     @property
     def request_uri(self) -> str:
+        """The Request-URI as it is now (an application may have changed it)."""
         return self.request.request_uri
+
+    @property
+    def content_type(self) -> str:
+        """The body's media type, lower case, without parameters ("" when there is none)."""
+        return (self.request.get("Content-Type") or "").split(";", 1)[0].strip().lower()
 
     def target_number(self) -> str | None:
         """The phone number the Request-URI names (tel: or user=phone), else None."""
@@ -54,6 +58,7 @@ class RequestContext:
         return aor_of(self.request.request_uri)
 
     def target_domain(self) -> str | None:
+        """The host of the Request-URI's user@host, else None."""
         aor = aor_of(self.request.request_uri)
         if aor and "@" in aor:
             return aor.split("@", 1)[1]
@@ -65,10 +70,12 @@ class RequestContext:
         return self.lab.user("sip:" + aor) if aor else None
 
     def caller_domain(self) -> str | None:
+        """The host of the From address, else None."""
         aor = aor_of(self.request.get("From"))
         return aor.split("@", 1)[1] if aor and "@" in aor else None
 
     def endpoints_of(self, user: User) -> tuple[Endpoint, ...]:
+        """The endpoints ``user`` is signed in on now."""
         return tuple(self.registrations.get(user.aor, ()))
 
     # -- notes ------------------------------------------------------------------------------

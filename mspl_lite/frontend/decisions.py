@@ -1,14 +1,15 @@
 """What an application decides about a request: pass it on, route it, answer it, drop it.
 
-Built-in applications return these; simulate.py turns MSPL dispositions into the same values,
-so the chain treats every application alike. ``Target`` is one place a routed request goes.
+Built-in applications return these; walk.py turns MSPL dispositions and managed code's calls
+(dispatch.py) into the same values, so the chain treats every application alike. ``Target`` is
+one place a routed request goes.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Target", "PassOn", "Route", "Answer", "Drop", "Failover", "Decision"]
+__all__ = ["Target", "endpoint_target", "PassOn", "Route", "Answer", "Drop", "Failover", "Decision"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,13 +33,18 @@ class Target:
         return f"<Target {self.kind} {self.uri}>"
 
 
+def endpoint_target(endpoint: Any, owner: str) -> Target:
+    """A registered endpoint as a destination: its contact, labelled ``"<owner>: <client>"``."""
+    return Target(uri=endpoint.contact, kind="endpoint", label=f"{owner}: {endpoint.client}", party=endpoint,
+                  request_uri=endpoint.contact)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PassOn:
     """Hand the request to the next application (the application may have changed it)."""
 
     action: str = "passed on"
     sentence: str = ""
-    retargeted: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,7 +52,6 @@ class Route:
     """Send the request out of the server; every later application is skipped.
 
     ``fork``: all targets at once (parallel fork); otherwise the targets are one destination.
-    ``diagnostics``: an ms-diagnostics value the server adds when the route fails (optional).
     """
 
     targets: tuple[Target, ...]
@@ -60,18 +65,29 @@ class Route:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Answer:
-    """Answer the request with a final (or provisional) response; later applications are skipped."""
+    """Answer the request with a final (or provisional) response; later applications are skipped.
+
+    ``response``: a response message managed code built itself (ServerTransaction.SendResponse),
+    sent as it is; otherwise the response is made from the request with status, reason, headers.
+    """
 
     status: int
     reason: str
     headers: tuple[tuple[str, str], ...] = ()
     action: str = ""
     sentence: str = ""
+    response: Any = None
 
     def __post_init__(self):
         object.__setattr__(self, "headers", tuple(self.headers))
         if not self.action:
             object.__setattr__(self, "action", f"responded {self.status} {self.reason}")
+
+    def response_to(self, request: Any) -> Any:
+        """The response message this answer sends for ``request``."""
+        if self.response is not None:
+            return self.response
+        return request.create_response(self.status, self.reason, self.headers)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

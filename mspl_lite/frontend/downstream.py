@@ -4,22 +4,28 @@
 reaches. ``deliver(target, request, ctx)`` simulates one branch: the copy of the request sent
 there and the responses that come back, as the lab says (an endpoint answers, rings out, is
 busy; a gateway connects or fails; a UCMA application finds the endpoint the request is for,
-or does not). ``best_response`` picks what the caller gets from several branches (RFC 3261
-16.7, simply modelled). Nothing here has a clock: "rings 20 s" is a sentence, not a wait.
+or does not). ``deliver_route`` sends a Route's copies and cancels the losers of a fork;
+``ucma_notes`` explains a UCMA application that got the request but gave it to no endpoint.
+``best_response`` picks what the caller gets from several branches (RFC 3261 16.7, simply
+modelled). Nothing here has a clock: "rings 20 s" is a sentence, not a wait.
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Any, Iterable
 
+from ..errors import UsageError
+from ..sip import parse_message
 from .context import RequestContext
-from .decisions import Target
-from .lab import Acp, Endpoint, ExchangeUm, Gateway, Partner, Pool, TrustedApplication, User, aor_of, phone_number_of
+from .decisions import Route, Target, endpoint_target
+from .lab import (Acp, Endpoint, ExchangeUm, Gateway, Partner, Pool, TrustedApplication, User, aor_of,
+                  phone_number_of, stable_id)
 from .trace import Branch
 
-__all__ = ["resolve", "deliver", "forward_copy", "best_response", "ucma_match"]
+__all__ = ["REASONS", "resolve", "deliver", "deliver_route", "forward_copy", "best_response", "ucma_match",
+           "ucma_notes"]
 
-_REASONS = {
+#: The reason phrases of the statuses the lab's parties answer with (RFC 3261 21).
+REASONS: dict[int, str] = {
     100: "Trying", 180: "Ringing", 183: "Session Progress", 200: "OK", 404: "Not Found", 408: "Request Timeout",
     480: "Temporarily Unavailable", 486: "Busy Here", 487: "Request Terminated", 500: "Server Internal Error",
     503: "Service Unavailable", 504: "Server time-out", 603: "Decline",
@@ -27,7 +33,7 @@ _REASONS = {
 
 
 def _r(*codes: int) -> tuple[tuple[int, str], ...]:
-    return tuple((c, _REASONS[c]) for c in codes)
+    return tuple((c, REASONS[c]) for c in codes)
 
 
 def _host(uri: str) -> str:
@@ -53,8 +59,7 @@ def resolve(uri: str, ctx: RequestContext) -> tuple[Target, ...]:
         for e in endpoints:
             if low == e.gruu.lower() or low == e.contact.lower() or (
                     ";gruu" in low and f"epid:{e.epid}".lower() in low):
-                return (Target(uri=e.contact, kind="endpoint", label=f"{aor}: {e.client}", party=e,
-                               request_uri=e.contact),)
+                return (endpoint_target(e, aor),)
     host = _host(uri)
     gw = lab.gateway(host)
     if gw is not None:
@@ -86,8 +91,7 @@ def resolve(uri: str, ctx: RequestContext) -> tuple[Target, ...]:
                                  "user's registered endpoints, with no later application (routing, filtering) "
                                  "involved.", "mspl.md 8")
             if eps:
-                return tuple(Target(uri=e.contact, kind="endpoint", label=f"{user.name or user.uri}: {e.client}",
-                                    party=e, request_uri=e.contact) for e in eps)
+                return tuple(endpoint_target(e, user.name or user.uri) for e in eps)
             return (Target(uri=uri, kind="uri", label=f"{user.uri} (not signed in)", party=user, request_uri=uri),)
         if user is not None:
             return (Target(uri=uri, kind="pool", label=f"{user.uri}'s home pool {lab.home_pool(user)}",
@@ -111,10 +115,9 @@ def forward_copy(request: Any, target: Target, ctx: RequestContext) -> Any:
     if target.request_uri:
         try:
             out.request_uri = target.request_uri
-        except Exception:  # a URI the SIP layer refuses: keep the request's own
+        except UsageError:  # a URI the SIP layer refuses: keep the request's own
             pass
-    seed = f"{ctx.received.get('Call-ID')}|{ctx.received.get('CSeq')}|{target.uri}".encode()
-    branch = "z9hG4bK" + hashlib.sha1(seed).hexdigest()[:16]
+    branch = "z9hG4bK" + stable_id(f"{ctx.received.get('Call-ID')}|{ctx.received.get('CSeq')}|{target.uri}", 16)
     via = f"SIP/2.0/TLS {ctx.lab.server}:5061;branch={branch}"
     headers = list(out.headers)
     out.headers = []
@@ -224,6 +227,67 @@ def deliver(target: Target, request: Any, ctx: RequestContext, sent_by: str) -> 
     if target.kind == "uri" and isinstance(party, User):
         return Branch(responses=_r(480), note=f"{party.uri} is not signed in", **kw)
     return Branch(responses=(), note="nobody in the lab answers at this address: the transaction times out", **kw)
+
+
+def deliver_route(route: Route, ctx: RequestContext, sent_by: str) -> list[Branch]:
+    """Send ``ctx.request`` to every target of ``route``: one Branch each, the losers of an INVITE fork cancelled."""
+    branches = [deliver(t, forward_copy(ctx.request, t, ctx), ctx, sent_by) for t in route.targets]
+    if ctx.method == "INVITE" and any(b.final and 200 <= b.final[0] < 300 for b in branches):
+        # The first 2xx wins; every branch still ringing gets CANCEL (MS-OCSPROT 2.5.11).
+        won = False
+        out = []
+        for b in branches:
+            ok = b.final is not None and 200 <= b.final[0] < 300
+            if ok and not won:
+                won = True
+                out.append(b)
+            elif b.cancelled or (ok and won):
+                rang = tuple(r for r in b.responses if r[0] < 200)
+                out.append(Branch(target=b.target, kind=b.kind, sent_by=b.sent_by, party=b.party,
+                                  responses=rang + ((487, "Request Terminated"),), cancelled=True,
+                                  note="another branch answered first: the server sent CANCEL",
+                                  request=b.request))
+            else:
+                out.append(b)
+        branches = out
+    return branches
+
+
+def ucma_notes(ctx: RequestContext, branches: Iterable[Branch]) -> None:
+    """The "Retarget() but my ApplicationEndpoint receives nothing" story, told in notes.
+
+    For every branch that reached a UCMA application which gives the request to none of its
+    ApplicationEndpoints: how UCMA matches a request to an endpoint, why this one did not
+    match, and what to change.
+    """
+    for b in branches:
+        if b.kind != "application":
+            continue
+        app = ctx.lab.trusted_application_at(_host(b.target)) if b.target.startswith("sip:") else None
+        if app is None:
+            for t in ctx.lab.trusted_applications:
+                if t.name in b.party:
+                    app = t
+        if app is None:
+            continue
+        sent = parse_message(b.request) if b.request else ctx.request
+        endpoint, why = ucma_match(app, sent)
+        if endpoint is not None:
+            continue
+        # The Request-URI names the user when the request was retargeted; after SetDestination it
+        # names the application's own address, so fall back to the endpoints it hosts.
+        wanted = aor_of(sent.request_uri) or " / ".join(e.aor for e in app.endpoints) or "its endpoints"
+        ctx.note("documented", "A UCMA application matches an incoming request to an ApplicationEndpoint by the "
+                               "To URI, then by Conversation ID, then by the ms-application-aor header; otherwise "
+                               "its default routing endpoint (if any) gets it.",
+                 "Greenlee, blog.greenl.ee/2014/01/08/rerouted-messages-ucma-endpoint")
+        ctx.note("inferred", f"The request reached {app.name} on {app.fqdn} with Request-URI {sent.request_uri} "
+                             f"but To {sent.get('To')}: no ApplicationEndpoint matches, so the endpoint for "
+                             f"{wanted} receives nothing. ({why}.)", "mspl.md 4 (UNCERTAIN)")
+        ctx.note("hint", f"To reach the ApplicationEndpoint: ProxyRequest (or SetDestination) to the application's "
+                         f"address ({app.address}) with an ms-application-aor header naming the endpoint, "
+                         "or rewrite To, or give the UCMA application a default routing endpoint.",
+                 "Greenlee, blog.greenl.ee/2011/09/04/rerouting-requests-ucma-application-mspl")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ __all__ = [
     "Gateway", "ExchangeUm", "Acp", "Qoe", "ImFilter", "FileTransferFilter",
     "ClientVersionRule", "ClientVersion", "Lab", "LabServer",
     "DEFAULT_URL_PREFIXES", "DEFAULT_BLOCKED_EXTENSIONS",
-    "aor_of", "phone_number_of",
+    "aor_of", "phone_number_of", "stable_id",
 ]
 
 ENDPOINT_ANSWERS = ("answer", "ring", "busy", "decline")
@@ -120,7 +120,9 @@ def _named(items: Iterable[_Item], attr: str, name: str) -> _Item | None:
     return None
 
 
-def _digest(text: str, n: int = 10) -> str:
+def stable_id(text: str, n: int = 10) -> str:
+    """``n`` hex digits derived from ``text``: the same lab and message give the same ids on every
+    run (EPIDs, opaque parameters, Via branches), where a server would draw random ones."""
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:n]
 
 
@@ -147,7 +149,7 @@ class Endpoint:
     @property
     def contact(self) -> str:
         """The Contact (request URI to reach the endpoint): where DefaultRouting sends requests."""
-        return f"sip:{self.address};transport=tls;ms-opaque={_digest(self.epid + self.aor, 8)}"
+        return f"sip:{self.address};transport=tls;ms-opaque={stable_id(self.epid + self.aor, 8)}"
 
     @property
     def standard_methods(self) -> int:
@@ -167,6 +169,7 @@ class Endpoint:
         return m.group(1) if m else self.user_agent
 
     def supports(self, method: str) -> bool:
+        """True when this endpoint accepts requests of ``method``."""
         return method.upper() in (m.upper() for m in self.methods)
 
 
@@ -194,9 +197,6 @@ class User:
     @property
     def number(self) -> str | None:
         return phone_number_of(self.line_uri) if self.line_uri else None
-
-    def name_addr(self) -> str:
-        return f'"{self.name}" <{self.uri}>' if self.name else f"<{self.uri}>"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -233,7 +233,7 @@ class TrustedApplication:
     @property
     def gruu(self) -> str:
         """The application's service GRUU (what ProxyRequest should name to reach it)."""
-        return f"sip:{self.fqdn}@{self.fqdn.split('.', 1)[-1]};gruu;opaque=srvr:{self.name}:{_digest(self.name, 6)}"
+        return f"sip:{self.fqdn}@{self.fqdn.split('.', 1)[-1]};gruu;opaque=srvr:{self.name}:{stable_id(self.name, 6)}"
 
     @property
     def address(self) -> str:
@@ -347,6 +347,7 @@ class Gateway:
         return f"sip:{self.fqdn}:{self.port};transport=tcp"
 
     def answer_for(self, number: str) -> str:
+        """How the PSTN behind this gateway answers a call to ``number`` (one of GATEWAY_ANSWERS)."""
         return "busy" if number in self.busy_numbers else self.answers
 
 
@@ -495,8 +496,6 @@ class Lab:
                 return u
             if number and u.number == number:
                 return u
-            if aor and not aor.startswith("+") and u.aor == aor:
-                return u
         if aor and aor.startswith("+"):
             for u in self.users:
                 if u.number == aor:
@@ -504,12 +503,14 @@ class Lab:
         return None
 
     def user_by_number(self, number: str) -> User | None:
+        """The user whose Line URI is ``number`` (reverse number lookup), else None."""
         for u in self.users:
             if u.number == number:
                 return u
         return None
 
     def application_endpoint(self, address: str | None) -> tuple[TrustedApplication, ApplicationEndpoint] | None:
+        """The trusted application and its endpoint (contact object) that ``address`` names, else None."""
         aor = aor_of(address)
         if not aor:
             return None
@@ -520,21 +521,27 @@ class Lab:
         return None
 
     def trusted_application_at(self, host: str) -> TrustedApplication | None:
+        """The trusted application on the host ``host``, else None."""
         return _named(self.trusted_applications, "fqdn", host)
 
     def home_pool(self, user: User) -> str:
+        """The FQDN of the pool ``user`` is homed on."""
         return user.pool or self.pool
 
     def is_local(self, user: User) -> bool:
+        """True when ``user`` is homed on this pool."""
         return self.home_pool(user).lower() == self.pool.lower()
 
     def other_pool(self, fqdn: str) -> Pool | None:
+        """Another Registrar pool of the deployment by FQDN, else None."""
         return _named(self.pools, "fqdn", fqdn)
 
     def supports_domain(self, domain: str) -> bool:
+        """True when ``domain`` is one of this pool's SIP domains."""
         return domain.lower() in (d.lower() for d in self.domains)
 
     def is_this_server(self, host: str) -> bool:
+        """True when ``host`` names this Front End or its pool."""
         return host.lower() in (self.server.lower(), self.pool.lower())
 
     # -- voice ----------------------------------------------------------------------------
@@ -552,9 +559,11 @@ class Lab:
         return None
 
     def voice_policy(self, name: str) -> VoicePolicy | None:
+        """The voice policy called ``name``, else None."""
         return _named(self.voice_policies, "name", name)
 
     def gateway(self, name: str) -> Gateway | None:
+        """The PSTN gateway by FQDN (``PstnGateway:`` prefix allowed), else None."""
         return _named(self.gateways, "fqdn", name.removeprefix("PstnGateway:"))
 
     def routes_for(self, number: str, usage: str) -> list[VoiceRoute]:
@@ -580,10 +589,6 @@ class LabServer:
 
     def __repr__(self) -> str:
         return f"<LabServer {self.lab.pool}>"
-
-    def endpoints_of(self, user_at_host: str) -> tuple[Endpoint, ...]:
-        return tuple(self.endpoints.get((aor_of("sip:" + user_at_host) if "@" in user_at_host
-                                         else user_at_host).lower() if user_at_host else "", ()))
 
     def query_endpoints(self, user_at_host: str, force_db: bool = False) -> list:
         """QueryEndpoints: the RegistrarEndpoint of every signed-in client of a user of this pool."""

@@ -23,7 +23,7 @@ from .lab import (
     DEFAULT_URL_PREFIXES, Acp, ApplicationEndpoint, ClientVersion, ClientVersionRule, DialPlan,
     Endpoint, ExchangeUm, Federation, FileTransferFilter, Gateway, ImFilter, Lab,
     NormalizationRule, Partner, Pool, Qoe, TrustedApplication, User, VoicePolicy, VoiceRoute,
-    aor_of, derive_endpoints,
+    aor_of, derive_endpoints, stable_id,
 )
 
 __all__ = ["load_lab", "parse_lab", "default_lab_text"]
@@ -218,6 +218,16 @@ def _dotted(path: tuple) -> str:
     return ".".join(str(p) for p in path if not isinstance(p, int))
 
 
+def _pstn_usages(reader: _Reader, usages: tuple[str, ...], default: Any = ...) -> tuple[str, ...]:
+    """The table's pstn_usages; each must be one of [voice] pstn_usages when the lab lists them."""
+    found = reader.strings("pstn_usages", default)
+    for u in found:
+        if usages and u not in usages:
+            raise reader._fail("pstn_usages", f"PSTN usage {u!r} is not in [voice] pstn_usages",
+                               hint=f"add it to [voice] pstn_usages, or use one of: {', '.join(usages)}")
+    return found
+
+
 def _regex(reader: _Reader, key: str) -> str:
     pattern = reader.get(key, str)
     try:
@@ -293,11 +303,7 @@ def parse_lab(text: str, *, filename: str = "<lab>") -> Lab:
 
     policies = []
     for r in root.tables("voice_policies"):
-        pu = r.strings("pstn_usages", ())
-        for u in pu:
-            if usages and u not in usages:
-                raise r._fail("pstn_usages", f"PSTN usage {u!r} is not in [voice] pstn_usages",
-                              hint=f"add it to [voice] pstn_usages, or use one of: {', '.join(usages)}")
+        pu = _pstn_usages(r, usages, ())
         policies.append(VoicePolicy(name=r.get("name", str), pstn_usages=pu,
                                     allow_pstn_rerouting=r.get("allow_pstn_rerouting", bool, True),
                                     allow_call_forwarding=r.get("allow_call_forwarding", bool, True)))
@@ -308,11 +314,7 @@ def parse_lab(text: str, *, filename: str = "<lab>") -> Lab:
 
     routes = []
     for r in root.tables("routes"):
-        pu = r.strings("pstn_usages")
-        for u in pu:
-            if usages and u not in usages:
-                raise r._fail("pstn_usages", f"PSTN usage {u!r} is not in [voice] pstn_usages",
-                              hint=f"add it to [voice] pstn_usages, or use one of: {', '.join(usages)}")
+        pu = _pstn_usages(r, usages)
         gws = r.strings("gateways")
         for g in gws:
             if g.lower().removeprefix("pstngateway:") not in gateway_names:
@@ -492,6 +494,5 @@ def parse_lab(text: str, *, filename: str = "<lab>") -> Lab:
 
 
 def _default_epid(aor: str, index: int) -> str:
-    import hashlib
-
-    return hashlib.sha1(f"{aor}#{index}".encode()).hexdigest()[:10]
+    """The EPID of a lab endpoint that names none: derived from its user and place, so stable."""
+    return stable_id(f"{aor}#{index}", 10)

@@ -6,7 +6,7 @@ handler is a Python function ``handler(e)``; ``e`` keeps the managed names so C#
 same (``e.Request.Retarget(uri)``, ``e.ServerTransaction.CreateBranch().SendRequest(e.Request)``,
 ``e.ServerTransaction.SendResponse(...)``), with snake_case aliases for Python habits.
 
-The handler's calls are recorded; simulate.py then continues the transaction: a request sent on
+The handler's calls are recorded; dispatch.py then continues the transaction: a request sent on
 a branch goes on down the chain below the dispatching application (or straight to the address
 given to SetDestination), a response goes back up.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..errors import UsageError
+from .downstream import REASONS
 
 __all__ = ["ManagedRequest", "ServerTransaction", "ClientTransaction", "RequestReceivedEventArgs",
            "DispatchHandler"]
@@ -39,10 +40,12 @@ class ManagedRequest:
 
     @property
     def Method(self) -> str:
+        """The request's method ("INVITE")."""
         return self.message.method
 
     @property
     def RequestUri(self) -> str:
+        """The Request-URI (settable)."""
         return self.message.request_uri
 
     @RequestUri.setter
@@ -51,6 +54,7 @@ class ManagedRequest:
 
     @property
     def Content(self) -> str:
+        """The body as text (settable)."""
         return self.message.content
 
     @Content.setter
@@ -59,6 +63,7 @@ class ManagedRequest:
 
     @property
     def AllHeaders(self) -> list:
+        """Every header, in order."""
         return list(self.message.headers)
 
     def FindHeader(self, name: str) -> str | None:
@@ -66,6 +71,7 @@ class ManagedRequest:
         return self.message.get(name)
 
     def AddHeader(self, name: str, value: str) -> None:
+        """Append a header."""
         self.message.add_header(name, value)
 
     # -- actions --------------------------------------------------------------------------
@@ -87,15 +93,15 @@ class ManagedRequest:
         self.destination = uri
 
     def Clone(self, target_uri: str | None = None) -> "ManagedRequest":
+        """A copy of this request (for another branch), optionally with another Request-URI."""
         copy = ManagedRequest(self.message.copy())
         if target_uri:
             copy.message.request_uri = target_uri
         return copy
 
     def CreateResponse(self, status: int, reason: str | None = None) -> Any:
-        from .downstream import _REASONS
-
-        return self.message.create_response(status, reason or _REASONS.get(status, ""))
+        """A response to this request; the reason phrase defaults to the usual one for ``status``."""
+        return self.message.create_response(status, reason or REASONS.get(status, ""))
 
     # Pythonic aliases
     retarget = Retarget
@@ -107,6 +113,7 @@ class ManagedRequest:
 
     @property
     def request_uri(self) -> str:
+        """The Request-URI (snake_case alias, read only)."""
         return self.message.request_uri
 
 
@@ -123,6 +130,7 @@ class ClientTransaction:
         return f"<ClientTransaction sent={self.sent!r}>"
 
     def SendRequest(self, request: ManagedRequest) -> None:
+        """Send ``request`` (e.Request or a Clone) on this branch; once per branch."""
         if self.sent is not None:
             raise UsageError("a ClientTransaction sends one request; call CreateBranch() again for another")
         if not isinstance(request, ManagedRequest):
@@ -147,6 +155,7 @@ class ServerTransaction:
         return f"<ServerTransaction branches={len(self.branches)} responses={len(self.responses)}>"
 
     def CreateBranch(self) -> ClientTransaction:
+        """A new branch to send the request on; a second one needs EnableForking = True."""
         if self.branches and not self.EnableForking:
             raise UsageError("a second branch needs ServerTransaction.EnableForking = True")
         branch = ClientTransaction(self)
@@ -179,8 +188,10 @@ class RequestReceivedEventArgs:
 
     @property
     def request(self) -> ManagedRequest:
+        """e.Request (snake_case alias)."""
         return self.Request
 
     @property
     def server_transaction(self) -> ServerTransaction:
+        """e.ServerTransaction (snake_case alias)."""
         return self.ServerTransaction

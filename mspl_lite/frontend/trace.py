@@ -15,7 +15,7 @@ of the same message through the same chain is equal (and renders the same) on ev
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ..language.run import log_line
 
@@ -152,6 +152,37 @@ class Changes:
 
     def __post_init__(self):
         object.__setattr__(self, "headers", _tuple(self.headers))
+
+    @classmethod
+    def between(cls, before: Any, after: Any) -> "Changes":
+        """What changed from message ``before`` to message ``after`` (a copy taken before an application ran).
+
+        Headers present on both sides, in any order, are unchanged; a header name left over once
+        on each side is a changed value; the rest were removed or added.
+        """
+        b_headers = [(h[0], h[1]) for h in before.headers]
+        a_headers = [(h[0], h[1]) for h in after.headers]
+        changes: list[HeaderChange] = []
+        if b_headers != a_headers:
+            b_rest = list(b_headers)
+            a_rest = list(a_headers)
+            for h in b_headers:
+                if h in a_rest:
+                    a_rest.remove(h)
+                    b_rest.remove(h)
+            for name, value in list(b_rest):
+                same = [x for x in a_rest if x[0].lower() == name.lower()]
+                if len(same) == 1 and sum(1 for x in b_rest if x[0].lower() == name.lower()) == 1:
+                    changes.append(HeaderChange(name=name, before=value, after=same[0][1]))
+                    a_rest.remove(same[0])
+                    b_rest.remove((name, value))
+            changes += [HeaderChange(name=n, before=v, after=None) for n, v in b_rest]
+            changes += [HeaderChange(name=n, before=None, after=v) for n, v in a_rest]
+        b_body, a_body = before.content, after.content
+        body_changed = b_body != a_body
+        return cls(request_uri_before=getattr(before, "request_uri", None),
+                   request_uri_after=getattr(after, "request_uri", None), headers=tuple(changes),
+                   body_before=b_body if body_changed else None, body_after=a_body if body_changed else None)
 
     @property
     def request_uri_changed(self) -> bool:

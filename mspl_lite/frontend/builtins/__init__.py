@@ -34,8 +34,8 @@ BUILTIN_ORDER: tuple[type[BuiltinApplication], ...] = (
 )
 
 #: Where the reference doubts that the listed order is the running order (mspl.md 3 UNCERTAIN):
-#: DefaultRouting appears before ExumRouting and OutboundRouting.
-ORDER_GUESSED: frozenset[str] = frozenset({"DefaultRouting", "ExumRouting", "OutboundRouting"})
+#: DefaultRouting appears before ExumRouting and OutboundRouting. Each class says it (order_guessed).
+ORDER_GUESSED: frozenset[str] = frozenset(cls.name for cls in BUILTIN_ORDER if cls.order_guessed)
 
 
 def default_builtins() -> list[BuiltinApplication]:

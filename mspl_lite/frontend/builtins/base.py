@@ -1,8 +1,13 @@
 """What every built-in application of the Front End has: a name, a URI, the methods it sees.
 
-A built-in application is a small class: ``filter_reason`` says why it would not see a request
-(None = it sees it), ``on_request`` returns a Decision, ``on_response`` may touch the final
-response on its way back up, ``on_failure`` may route again when every branch it sent failed.
+A built-in application is a small class. Its class attributes are data: ``name``, ``role``,
+``critical`` and ``order_guessed`` are what the chain listing and diagram show, ``methods`` what
+it sees. ``filter_reason`` says why it would not see a request (None = it sees it);
+``on_request`` returns a Decision (``PassOn``, ``self.answer``, ``self.route_to``, or a
+``Route`` to several targets) and says with ``ctx.note`` which part is documented and which
+inferred; ``on_response`` may touch the final response on its way back up; ``on_failure`` may
+route again when every branch it sent failed. What it must remember between those steps goes
+in ``ctx.scratch[self.name]``.
 """
 from __future__ import annotations
 
@@ -12,11 +17,15 @@ from ..context import RequestContext
 from ..decisions import Answer, Decision, Failover, PassOn, Route, Target
 from ..trace import Branch
 
-__all__ = ["BuiltinApplication", "ms_diagnostics", "server_uri", "ALL_BUT_REGISTER"]
+__all__ = ["BuiltinApplication", "ms_diagnostics", "server_uri", "ALL_BUT_REGISTER", "NOT_ENABLED_FOR_SIP"]
 
 #: The methods a routing application sees: everything a client sends to another party.
 ALL_BUT_REGISTER = frozenset({"INVITE", "MESSAGE", "SUBSCRIBE", "NOTIFY", "BENOTIFY", "INFO", "OPTIONS",
                               "REFER", "BYE", "ACK", "CANCEL", "PRACK", "UPDATE", "PUBLISH"})
+
+
+#: The reason of ms-diagnostics 4005, the Front End's "no such user" (MS-OCER).
+NOT_ENABLED_FOR_SIP = "Destination URI either not enabled for SIP or does not exist"
 
 
 def ms_diagnostics(ctx: RequestContext, error_id: int, reason: str, app: str) -> tuple[str, str]:
@@ -73,6 +82,7 @@ class BuiltinApplication:
     @staticmethod
     def answer(status: int, reason: str, *headers: tuple[str, str], sentence: str = "",
                action: str = "") -> Answer:
+        """Answer the request (``headers``: (name, value) pairs, e.g. an ms_diagnostics header)."""
         return Answer(status=status, reason=reason, headers=headers, sentence=sentence, action=action)
 
     @staticmethod

@@ -9,9 +9,10 @@ other domains and phone numbers are left to the later applications.
 from __future__ import annotations
 
 from ..context import RequestContext
-from ..decisions import Decision, Failover, PassOn, Route, Target
+from ..decisions import Decision, Failover, PassOn, Route, endpoint_target
 from ..trace import Branch
-from .base import ALL_BUT_REGISTER, BuiltinApplication, ms_diagnostics
+from .base import ALL_BUT_REGISTER, NOT_ENABLED_FOR_SIP, BuiltinApplication, ms_diagnostics
+from .exum import ExumRouting
 
 __all__ = ["DefaultRouting"]
 
@@ -22,6 +23,7 @@ class DefaultRouting(BuiltinApplication):
     name = "DefaultRouting"
     methods = ALL_BUT_REGISTER
     role = "the default routing application"
+    order_guessed = True
 
     def on_request(self, ctx: RequestContext) -> Decision:
         lab = ctx.lab
@@ -48,8 +50,7 @@ class DefaultRouting(BuiltinApplication):
         user = ctx.target_user()
         if user is None:
             return self.answer(404, "Not Found",
-                               ms_diagnostics(ctx, 4005, "Destination URI either not enabled for SIP or does not exist",
-                                              self.name),
+                               ms_diagnostics(ctx, 4005, NOT_ENABLED_FOR_SIP, self.name),
                                sentence=f"nobody is {ctx.target_aor()} in {domain}",
                                action="responded 404: no such user (4005)")
         if not lab.is_local(user):
@@ -70,8 +71,7 @@ class DefaultRouting(BuiltinApplication):
                      "builtin-apps.md 8")
             return self.answer(480, "Temporarily Unavailable", sentence=f"{user.uri} {why}",
                                action=f"responded 480: {user.uri} {why}")
-        targets = tuple(Target(uri=e.contact, kind="endpoint", label=f"{user.name or user.uri}: {e.client}",
-                               party=e, request_uri=e.contact) for e in usable)
+        targets = tuple(endpoint_target(e, user.name or user.uri) for e in usable)
         if len(targets) > 1:
             ctx.note("documented", "When the callee is signed in on several endpoints the server forks the request to "
                                    "all of them; the first to answer wins and the others get CANCEL.",
@@ -88,8 +88,7 @@ class DefaultRouting(BuiltinApplication):
             return None
         ctx.note("documented", "ExumRouting routes unanswered calls of UM-enabled users to Exchange UM "
                                "(call answering, voice mail deposit).", "Gg182575")
-        return Failover(by="ExumRouting", then=self.route_to(
-            ctx, uri=um.address, kind="voicemail", label=f"Exchange UM {um.server}", party=um,
-            action=f"sent the unanswered call to voice mail on {um.server}",
+        return Failover(by=ExumRouting.name, then=ExumRouting.voice_mail(
+            ctx, um, action=f"sent the unanswered call to voice mail on {um.server}",
             sentence=f"{user.uri} did not answer; {user.name or user.uri} is enabled for Exchange UM"),
             sentence="the call was not answered")

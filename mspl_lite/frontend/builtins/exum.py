@@ -6,7 +6,8 @@ ends in voice mail: DefaultRouting hands the failed call to ExumRouting (decisio
 from __future__ import annotations
 
 from ..context import RequestContext
-from ..decisions import Decision, PassOn
+from ..decisions import Decision, PassOn, Route
+from ..lab import ExchangeUm
 from .base import BuiltinApplication
 
 __all__ = ["ExumRouting"]
@@ -18,6 +19,7 @@ class ExumRouting(BuiltinApplication):
     name = "ExumRouting"
     methods = frozenset({"INVITE"})
     role = "routing to Exchange UM (voice mail deposit, Auto Attendant, Subscriber Access)"
+    order_guessed = True
 
     def on_request(self, ctx: RequestContext) -> Decision:
         user = ctx.target_user()
@@ -28,6 +30,11 @@ class ExumRouting(BuiltinApplication):
             return PassOn(sentence=f"{user.uri} is not enabled for Exchange UM")
         ctx.note("documented", "ExumRouting chooses the Exchange UM server when a voice mail must be deposited "
                                "for a UM-enabled user.", "Gg182575")
-        return self.route_to(ctx, uri=um.address, kind="voicemail", label=f"Exchange UM {um.server}", party=um,
-                             action=f"sent the call to voice mail on {um.server}",
-                             sentence=f"{user.name or user.uri} is not signed in and takes voice mail")
+        return self.voice_mail(ctx, um, action=f"sent the call to voice mail on {um.server}",
+                               sentence=f"{user.name or user.uri} is not signed in and takes voice mail")
+
+    @classmethod
+    def voice_mail(cls, ctx: RequestContext, um: ExchangeUm, *, action: str, sentence: str) -> Route:
+        """The call, its Request-URI unchanged, to the Exchange UM server (also DefaultRouting's failover)."""
+        return cls.route_to(ctx, uri=um.address, kind="voicemail", label=f"Exchange UM {um.server}", party=um,
+                            action=action, sentence=sentence)

@@ -9,6 +9,7 @@ listed extensions; BlockAll refuses every file transfer.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..context import RequestContext
 from ..decisions import Decision, PassOn
@@ -19,6 +20,7 @@ __all__ = ["IIMFilter", "find_links"]
 _TEXT_TYPES = ("text/plain", "text/html", "text/rtf", "text/x-msmsgsinvite")
 
 
+@lru_cache(maxsize=16)   # one pattern per prefix list: built once, not for every IM
 def _prefix_regex(prefixes: tuple[str, ...]) -> re.Pattern:
     parts = []
     for p in prefixes:
@@ -63,9 +65,9 @@ class IIMFilter(BuiltinApplication):
     role = "Intelligent IM Filter: URL and file-transfer filtering"
 
     def on_request(self, ctx: RequestContext) -> Decision:
-        content_type = (ctx.request.get("Content-Type") or "").split(";", 1)[0].strip().lower()
         if ctx.method == "INVITE":
-            return self._file_transfer(ctx, content_type)
+            return self._file_transfer(ctx)
+        content_type = ctx.content_type
         if content_type and content_type not in _TEXT_TYPES:
             return PassOn(sentence=f"the IM body ({content_type}) is not text")
         return self._urls(ctx)
@@ -126,7 +128,7 @@ class IIMFilter(BuiltinApplication):
 
     # -- file transfers ---------------------------------------------------------------------
 
-    def _file_transfer(self, ctx: RequestContext, content_type: str) -> Decision:
+    def _file_transfer(self, ctx: RequestContext) -> Decision:
         body = ctx.request.content
         names = re.findall(r"a=file-selector:.*?name:\"([^\"]+)\"", body, re.IGNORECASE)
         names += re.findall(r"^Application-File:\s*(.+?)\s*$", body, re.IGNORECASE | re.MULTILINE)

@@ -21,7 +21,7 @@ class QoEAgent(BuiltinApplication):
     role = "receives QoE reports in SIP SERVICE requests and forwards them to Monitoring"
 
     def on_request(self, ctx: RequestContext) -> Decision:
-        content_type = (ctx.request.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+        content_type = ctx.content_type
         if content_type != "application/vq-rtcpxr+xml":
             return PassOn(sentence=f"not a QoE report ({content_type or 'no body'})")
         qoe = ctx.lab.qoe
@@ -46,8 +46,7 @@ class UserPinService(BuiltinApplication):
     role = "verifies user PINs for dial-in conferencing"
 
     def on_request(self, ctx: RequestContext) -> Decision:
-        content_type = (ctx.request.get("Content-Type") or "").split(";", 1)[0].strip().lower()
-        if content_type != PIN_CONTENT_TYPE:
+        if ctx.content_type != PIN_CONTENT_TYPE:
             return PassOn(sentence="not a PIN verification")
         ctx.note("inferred", f"UserPinService's request format is not documented; the simulator's own is a SERVICE "
                              f"with {PIN_CONTENT_TYPE}.", "builtin-apps.md 7")

@@ -13,13 +13,10 @@ import re
 
 from ..context import RequestContext
 from ..decisions import Decision, PassOn
-from ..lab import Endpoint, aor_of
-from .base import BuiltinApplication, ms_diagnostics
+from ..lab import Endpoint, aor_of, stable_id
+from .base import NOT_ENABLED_FOR_SIP, BuiltinApplication, ms_diagnostics
 
 __all__ = ["UserServices"]
-
-_NOT_SIP = "Destination URI either not enabled for SIP or does not exist"
-
 
 def _param(header: str | None, name: str) -> str | None:
     if not header:
@@ -69,7 +66,7 @@ class UserServices(BuiltinApplication):
         ctx.note("inferred", "The REGISTER is treated as already authenticated: the server's NTLM/Kerberos "
                              "challenge (401) is not simulated.", "New-CsRegistrarConfiguration")
         if user is None:
-            return self.answer(404, "Not Found", ms_diagnostics(ctx, 4005, _NOT_SIP, self.name),
+            return self.answer(404, "Not Found", ms_diagnostics(ctx, 4005, NOT_ENABLED_FOR_SIP, self.name),
                                sentence=f"{to} is not a user enabled for Lync in this deployment",
                                action="refused the sign-in: no such user (4005)")
         if not lab.is_local(user):
@@ -97,8 +94,7 @@ class UserServices(BuiltinApplication):
         m = re.search(r"sips?:(?:[^@>;]*@)?([^;>]+)", contact)
         address = m.group(1) if m else "192.0.2.250:5061"
         if epid is None:
-            import hashlib
-            epid = hashlib.sha1((user.aor + address).encode()).hexdigest()[:10]
+            epid = stable_id(user.aor + address, 10)
         others = [e for e in current if e.epid != epid]
         if len(others) >= lab.max_endpoints_per_user:
             ctx.note("inferred", "Past MaxEndpointsPerUser the extra endpoint is refused; the real response is not "

@@ -1,0 +1,95 @@
+"""After Dispatch(method): what the managed handler did, as a decision about the request.
+
+An MSPL ``Dispatch("OnInvite")`` hands the request to managed code (mspl.md 4); the handler, a
+Python function standing in for it (managed.py), gets ``e`` and may answer on
+``e.ServerTransaction``, send the request on a branch, or do nothing. The Front End then goes on:
+
+    no handler registered       nothing forwards or answers the request: it is dropped
+    the handler raised          like an exception in managed code: the request is left unanswered
+    SendResponse(...)           that response goes back up the chain
+    SendRequest after SetDestination   straight to that address; every later application is skipped
+    SendRequest without one     on down the chain below the dispatching application [inferred]
+    neither                     dropped
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from ..errors import MsplLiteError
+from .context import RequestContext
+from .decisions import Answer, Drop, Route
+from .downstream import resolve
+from .managed import RequestReceivedEventArgs
+
+__all__ = ["dispatch"]
+
+
+def dispatch(final: Any, ctx: RequestContext,
+             handlers: Mapping[str, Callable]) -> tuple[str, str, Route | Answer | Drop | None]:
+    """Run the handler the ``dispatch`` disposition ``final`` names: (action, sentence, decision).
+
+    The decision is None when the request goes on down the chain (``ctx.request`` is then the
+    request the handler sent). An exception of the handler's own is reported in the trace; a
+    misuse of the managed API (UsageError, e.g. a second SendRequest on one branch) is raised.
+    """
+    method = final.method or ""
+    call = final.describe()
+    handler = handlers.get(method)
+    if handler is None:
+        sentence = (f"{call}: no managed handler is registered for {method!r}, so nothing forwards or "
+                    "answers the request")
+        ctx.note("hint", f"Pass dispatch_handlers={{'{method}': handler}} to FrontEnd.send to stand in for "
+                         "the managed application (handler(e) gets e.Request and e.ServerTransaction).")
+        action = f"dispatched to {method} (no handler)"
+        return action, sentence, Drop(action=action, sentence=sentence)
+    e = RequestReceivedEventArgs(ctx.request, method, final.args)
+    try:
+        handler(e)
+    except MsplLiteError:
+        raise
+    except Exception as exc:  # the learner's handler failed: say so in the trace, like a managed exception
+        sentence = f"{call}: the handler raised {type(exc).__name__}: {exc}"
+        ctx.note("inferred", "An exception in managed code leaves the transaction unanswered.")
+        action = f"dispatched to {method}: handler failed"
+        return action, sentence, Drop(action=action, sentence=sentence)
+    st = e.ServerTransaction
+    did = []
+    if e.Request.retargeted_to:
+        did.append(f"Request.Retarget(\"{e.Request.retargeted_to}\")")
+        ctx.note("documented", "RetargetRequest leaves the To header as the original user.", "Dn439073")
+        ctx.note("inferred", "Request.Retarget, its managed twin, is modelled the same way: the Request-URI "
+                             f"becomes {e.Request.retargeted_to}, To still names {e.Request.message.get('To')}.",
+                 "mspl.md 4")
+        ctx.note("documented", "Request.Retarget sets a new logical target user for the request; routing it is "
+                               "left to the server (the applications below and the registrar).",
+                 "MSIP Request.xml")
+    if st.responses:
+        response = st.responses[-1]
+        did.append(f"SendResponse({response.status_code} {response.reason})")
+        sentence = f"{call} -> managed code: " + ", ".join(did)
+        return (f"dispatched to {method}: answered {response.status_code}", sentence,
+                Answer(status=response.status_code, reason=response.reason, sentence=sentence, response=response))
+    sent = [b.sent for b in st.branches if b.sent is not None]
+    if not sent:
+        sentence = f"{call} -> managed code: " + (", ".join(did) or "did nothing") + \
+            "; it neither sent the request on nor answered it"
+        action = f"dispatched to {method}: nothing sent"
+        return action, sentence, Drop(action=action, sentence=sentence)
+    direct = [r for r in sent if r.destination]
+    onward = [r for r in sent if not r.destination]
+    if direct and not onward:
+        targets = tuple(t for r in direct for t in resolve(r.destination, ctx))
+        ctx.request = direct[0].message
+        did.append("CreateBranch().SendRequest() to " + ", ".join(r.destination for r in direct))
+        sentence = f"{call} -> managed code: " + ", ".join(did)
+        return (f"dispatched to {method}: sent to {', '.join(r.destination for r in direct)}", sentence,
+                Route(targets=targets, action="sent by managed code", sentence=sentence, fork=len(targets) > 1))
+    # A request sent without a destination goes on down the chain from here [inferred].
+    ctx.request = onward[0].message
+    did.append("CreateBranch().SendRequest(e.Request)")
+    if len(sent) > 1:
+        ctx.note("inferred", "Only the first branch the handler sent is followed through the chain.")
+    ctx.note("inferred", "A request managed code sends on without a destination continues down the chain "
+                         "below the dispatching application, which routes it.", "mspl.md 4")
+    sentence = f"{call} -> managed code: " + ", ".join(did) + "; the request goes on down the chain"
+    return f"dispatched to {method}: sent on to {ctx.request.request_uri}", sentence, None
