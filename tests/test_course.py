@@ -50,6 +50,22 @@ def test_every_exercise_has_a_solution_and_the_solution_passes():
         assert feedback.text().startswith(f"Exercise {exercise}: passed -- ")
 
 
+ODD_ANSWERS = (None, 0, -1, 10**30, True, 3.5, "", "...", "if (", "<?xml", '"', b"INVITE", [], ["x"], [1], {},
+               {"a": 1}, ("x", "y"), lambda *args: None, lambda *args: 1 / 0)
+
+
+@pytest.mark.parametrize("exercise", sorted(EXERCISES))
+def test_an_answer_of_any_shape_gets_feedback_never_a_traceback(exercise):
+    for answer in ODD_ANSWERS:
+        feedback = check_exercise(exercise, answer)
+        assert not feedback.passed and feedback.message and feedback.text().startswith(f"Exercise {exercise}: ")
+
+
+def test_every_check_judges_the_exercise_it_is_registered_for():
+    for exercise, entry in EXERCISES.items():
+        assert entry.check.exercise == exercise, entry
+
+
 def test_unknown_exercise_is_a_usage_error_listing_the_known_ones():
     with pytest.raises(UsageError, match="known: 0.1, 1.1, 1.2"):
         check_exercise("9.9", "")
@@ -509,6 +525,15 @@ def test_6_1_proxy_instead_of_retarget_and_forwarding_everyone():
     assert "IIMFilter never ran" in proxied.message and "RetargetRequest" in proxied.hint
     nothing = check_exercise("6.1", 'if (sipRequest) { Log("Debugr", false, "seen"); }')
     assert "not to Nuria" in nothing.message
+
+
+def test_6_x_a_critical_error_points_into_the_learners_own_script():
+    feedback = check_exercise("6.1", 'if (sipRequest) {\n  x = GetUserName("sip:contoso.com");\n'
+                                     '  Log("Debugr", false, x);\n}')
+    assert feedback.message.startswith("on Terry's IM your script stopped with a critical error")
+    assert "!= null" in feedback.hint
+    assert feedback.details[0].startswith("exercise-6.1.mspl:3:3: error: critical error: null passed to Log")
+    assert '  Log("Debugr", false, x);' in feedback.details[0]
 
 
 def test_6_2_proxy_bypasses_outbound_routing():

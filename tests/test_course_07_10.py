@@ -532,3 +532,9 @@ def test_the_capstone_starter_in_the_notebook_is_the_modules_starter():
     code = ["".join(c["source"]) for c in _cells(NOTEBOOKS["10"]) if c["cell_type"] == "code"]
     cell = next(c for c in code if c.startswith("manifest_10 = "))
     assert capstone.STARTER_MANIFEST in cell
+
+
+def test_a_script_holding_the_end_of_a_cdata_section_still_registers():
+    script = SOLUTIONS["7.4"].code.replace("return;", 'Log("Debugr", false, "a]]>b"); return;')
+    assert lab_app("Reception", script).script == script  # the manifest holds the script unchanged
+    assert check_exercise("7.4", script).passed

@@ -87,3 +87,16 @@ def test_write_chain_diagram_and_determinism(tmp_path):
     path = write_chain_diagram(fe, tmp_path / "chain.svg")
     assert path.read_text(encoding="utf-8") == chain_diagram(_front_end()).svg()
     assert "<title>a0</title>" in path.read_text(encoding="utf-8")
+
+
+def test_every_exit_a_built_in_application_takes_is_one_the_diagram_draws():
+    # EXITS_OF repeats what the built-in applications do (the frontend does not say it): each branch
+    # a built-in sends, for every sample and course message, must leave through an exit drawn for it.
+    from mspl_lite.course.messages import MESSAGE_NAMES, message_text
+    from mspl_lite.view.chain_diagram import EXITS_OF
+
+    texts = [p.read_text() for p in sample_path("messages").iterdir() if p.name.endswith(".sip")]
+    texts += [message_text(name) for name in MESSAGE_NAMES]
+    taken = {(b.sent_by, b.kind) for text in texts for b in FrontEnd().send(text).branches}
+    assert {"DefaultRouting", "ExumRouting", "OutboundRouting"} <= {app for app, _ in taken}
+    assert not {(app, kind) for app, kind in taken if kind not in EXITS_OF.get(app, ())}

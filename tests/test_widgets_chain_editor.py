@@ -105,3 +105,13 @@ def test_notebook_02_task_iimfilter_below_defaultrouting_leaves_the_link_live():
     editor.toggle.click()
     assert editor.last_trace.hop("UserServices").why == "disabled"
     assert editor.last_trace.outcome.kind == "responded" and editor.last_trace.outcome.decided_by != "UserServices"
+
+
+def test_without_a_renderer_the_path_is_still_told_and_the_diagram_says_why(monkeypatch):
+    from mspl_lite.view.render import RENDERER_ENV
+
+    monkeypatch.setenv(RENDERER_ENV, "/nonexistent/dot")
+    editor = ChainEditor()
+    assert editor.last_error is None and editor.last_trace is not None
+    assert "sent it to Nuria Gonzalez" in _path(editor)
+    assert "The diagram cannot be drawn:" in editor.result.value and RENDERER_ENV in editor.result.value

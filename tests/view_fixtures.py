@@ -7,6 +7,7 @@ RetargetRequest()s it, so that IIMFilter and DefaultRouting still run.
 from __future__ import annotations
 
 from mspl_lite.frontend.trace import Branch, Changes, Hop, LogLine, Note, Outcome, ResponseHop, Trace
+from mspl_lite.view.style import style_of as styles  # noqa: F401  (the tests read node styles with it)
 
 MESSAGE = (
     "MESSAGE sip:terrya@contoso.com SIP/2.0\r\n"
@@ -201,10 +202,6 @@ def dot_edges(source: str) -> list[tuple[str, str, dict[str, str]]]:
         if m:
             out.append((m.group(1), m.group(2), _split_attrs(m.group(3)) if m.group(3) else {}))
     return out
-
-
-def styles(attrs: dict[str, str]) -> set[str]:
-    return {s for s in attrs.get("style", "").split(",") if s}
 
 
 def real_traces():

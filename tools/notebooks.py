@@ -222,6 +222,7 @@ def _select(names: list[str]) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run (or with --check, compare) the notebooks named in ``argv``; the exit status of the docstring."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", help="names or paths (default: every notebooks/*.ipynb)")

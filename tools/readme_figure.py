@@ -20,6 +20,7 @@ TARGET = ROOT / "docs" / "compare.svg"
 
 
 def figure() -> str:
+    """The SVG of the comparison: the sample IM through the ProxyRequest and the RetargetRequest sample."""
     message = sample_path("messages/im-with-link.sip").read_bytes()
     traces = []
     for app in ("redirect-im-proxy.am", "redirect-im-retarget.am"):
@@ -31,6 +32,7 @@ def figure() -> str:
 
 
 def main(argv: list[str]) -> int:
+    """Write docs/compare.svg, or with --check say (exit 1) whether it is stale."""
     svg = figure()
     if "--check" in argv:
         if not TARGET.exists() or TARGET.read_text(encoding="utf-8") != svg:

@@ -27,13 +27,13 @@ from typing import Any, Callable
 
 from ..errors import InputError, RegistrationRefused
 from ..manifest import parse_manifest
-from .answering_exercises import critical_hint
-from .feedback import Feedback
-from .harness import Problem, not_yet, passed
+from .feedback import Passed, Problem, exercise_check
+from .harness import STARTER_MARK, critical_hint, endpoint_contacts, error_lines, load_problem, manifest_answer
 from .variants import variant
 
-__all__ = ["Case", "CASES", "CaseResult", "check_capstone", "run_case", "run_cases", "REFERENCE_MANIFEST",
-           "REFERENCE_EXCEPTIONS", "STARTER_MANIFEST", "VOICE_MAIL", "EXERCISE_ROWS", "SOLUTION_ROWS"]
+__all__ = ["Case", "CASES", "CaseResult", "check_capstone", "application_problem", "run_case", "run_cases",
+           "REFERENCE_MANIFEST", "REFERENCE_EXCEPTIONS", "STARTER_MANIFEST", "VOICE_MAIL", "EXERCISE_ROWS",
+           "SOLUTION_ROWS"]
 
 APP = "AfterHours"
 VOICE_MAIL = "sip:um01.contoso.com:5065;transport=tls"
@@ -120,6 +120,7 @@ class CaseResult:
     trace: Any = None
 
     def line(self) -> str:
+        """The case's line of the report: ok or FAIL, its name, what happened, and the hint when it failed."""
         mark = "ok  " if self.passed else "FAIL"
         text = f"{mark} {self.case.name}: {self.what}"
         return text if self.passed else f"{text}\n       hint: {self.case.hint}"
@@ -130,28 +131,25 @@ class CaseResult:
 
 
 def _manifest(manifest_text: str, exceptions_text: str, hours: str):
-    text = manifest_text.lstrip() if manifest_text.lstrip().startswith("<?xml") else manifest_text
-    return parse_manifest(text, filename="AfterHours.am",
+    return parse_manifest(manifest_answer(manifest_text), filename="AfterHours.am",
                           flat_file_texts={"hours": HOURS[hours], "exceptions": exceptions_text})
 
 
-def _load_problem(manifest_text: Any, exceptions_text: Any) -> Problem | None:
+def application_problem(manifest_text: Any, exceptions_text: Any) -> Problem | None:
     """What stops the application from loading or registering, with a hint (None when it loads)."""
     from ..frontend import FrontEnd
 
     if not isinstance(manifest_text, str) or not isinstance(exceptions_text, str):
         return Problem("check_capstone takes two strings: the manifest's text and the exception list's text.",
                        "check_capstone(manifest_10, exceptions_10)")
-    if "your code here" in manifest_text:
+    if STARTER_MARK in manifest_text:
         return Problem("the manifest is still the starter.",
                        "replace the two 'your code here' comments: the manifest's elements (the brief and its "
                        "building blocks say which), then the script")
     try:
         manifest = _manifest(manifest_text, exceptions_text, "closed")
     except InputError as err:
-        first = err.diagnostics[0]
-        return Problem(f"the manifest (or the exception list) does not load: {first.message}.", first.hint,
-                       tuple(d.render() for d in err.diagnostics[:3]))
+        return load_problem(err, "the manifest (or the exception list)")
     if manifest.name != APP:
         return Problem(f"the application is called {manifest.name}.",
                        'use appUri="http://www.contoso.com/AfterHours": the check looks for AfterHours in the chain')
@@ -169,18 +167,13 @@ def _load_problem(manifest_text: Any, exceptions_text: Any) -> Problem | None:
     try:
         FrontEnd().register(manifest)
     except (InputError, RegistrationRefused) as err:
-        details = tuple(d.render() for d in getattr(err, "diagnostics", ())[:3]) or (str(err),)
         return Problem("the application cannot be registered: its script does not compile.",
-                       "fix the first error below (line numbers are the manifest's)", details)
+                       "fix the first error below (line numbers are the manifest's)", error_lines(err))
     return None
 
 
 # ---------------------------------------------------------------------------------------------
 # Running a case
-
-
-def _endpoints(fe, aor: str) -> set[str]:
-    return {e.contact for e in fe.registrations.get(aor, ())}
 
 
 def run_case(manifest_text: str, exceptions_text: str, case: Case) -> CaseResult:
@@ -196,10 +189,10 @@ def run_case(manifest_text: str, exceptions_text: str, case: Case) -> CaseResult
         c = crit[0]
         return CaseResult(case, False, f"critical error at line {c.line}: {c.message}", trace)
     rang = {b.target for b in trace.branches}
-    callee_rang = bool(_endpoints(fe, case.callee) & rang)
-    nuria_rang = bool(_endpoints(fe, "nuriag@contoso.com") & rang)
+    callee_rang = bool(endpoint_contacts(fe, case.callee) & rang)
+    nuria_rang = bool(endpoint_contacts(fe, "nuriag@contoso.com") & rang)
     voicemail = [b for b in trace.branches if b.kind == "voicemail"]
-    acted = hop.ran and hop.effect not in ("passed",)
+    acted = hop.ran and hop.effect != "passed"
     did = hop.action if hop.ran else f"not run ({hop.sentence})"
     if case.expect == "untouched":
         if acted:
@@ -226,11 +219,12 @@ def run_cases(manifest_text: str, exceptions_text: str) -> list[CaseResult]:
     return [run_case(manifest_text, exceptions_text, case) for case in CASES]
 
 
-def check_capstone(manifest_text: Any, exceptions_text: Any) -> Feedback:
+@exercise_check("10.1")
+def check_capstone(manifest_text: Any, exceptions_text: Any) -> Problem | Passed:
     """Run the battery on the learner's AfterHours; report every case, each failing one with its hint."""
-    problem = _load_problem(manifest_text, exceptions_text)
+    problem = application_problem(manifest_text, exceptions_text)
     if problem:
-        return not_yet("10.1", problem)
+        return problem
     results = run_cases(manifest_text, exceptions_text)
     failed = [r for r in results if not r.passed]
     lines = tuple(r.line() for r in results)
@@ -241,23 +235,24 @@ def check_capstone(manifest_text: Any, exceptions_text: Any) -> Feedback:
             crit = [c for c in first.trace.critical_errors if c.app == APP][0]
             if not crit.message.startswith(("null", "EqualString", "GetUserAtHost")):
                 hint = critical_hint(crit.message)
-        return not_yet("10.1", Problem(f"{len(results) - len(failed)} of {len(results)} cases pass; first failing: "
-                                       f"{first.case.name}.", hint, lines))
+        return Problem(f"{len(results) - len(failed)} of {len(results)} cases pass; first failing: "
+                       f"{first.case.name}.", hint, lines)
     notes = []
     delegate = [r for r in results if r.case.expect == "delegate"]
     if any(r.trace.hop(APP).effect == "proxied" for r in delegate):
         notes.append("Your application proxies Jenny's calls to Nuria itself: it works here, but RetargetRequest "
                      "lets the rest of the chain route them (notebook 06).")
-    return passed("10.1", f"all {len(results)} cases pass." + (" " + notes[0] if notes else ""), lines)
+    return Passed(f"all {len(results)} cases pass." + (" " + notes[0] if notes else ""), lines)
 
 
-def check_answer(answer: Any) -> Feedback:
+@exercise_check("10.1")
+def check_answer(answer: Any) -> Problem | Passed:
     """The registry's form of the check: ``check_exercise("10.1", (manifest_text, exceptions_text))``."""
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        return not_yet("10.1", Problem("give the manifest's text and the exception list's text as a pair.",
-                                       "check_exercise(\"10.1\", (manifest_10, exceptions_10)), or "
-                                       "check_capstone(manifest_10, exceptions_10)"))
-    return check_capstone(*answer)
+        return Problem("give the manifest's text and the exception list's text as a pair.",
+                       "check_exercise(\"10.1\", (manifest_10, exceptions_10)), or "
+                       "check_capstone(manifest_10, exceptions_10)")
+    return check_capstone.__wrapped__(*answer)  # the verdict itself: this check's decorator words it
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,39 +1,40 @@
-"""Exercises about the server application chain (notebook 00).
+"""Exercises about the server application chain (notebooks 00 and 02).
 
 0.1 Which built-in application answers a REGISTER? The check asks the simulated Front End, so the
     expected answer is what the simulator does, not a string written here.
+2.1 A priority at which WatchIm sees IMs and their 200 OK (judged by registering it there and sending).
+2.2 The New-CsServerApplication command that registers WatchIm there.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from .feedback import Feedback
-from .harness import Problem, not_yet, passed
+from .feedback import Passed, Problem, exercise_check
 from .messages import course_message
 
-__all__ = ["check_register_answerer"]
+__all__ = ["check_register_answerer", "check_priority", "check_cmdlet", "WATCH_IM", "watch_im_manifest"]
 
 
-def check_register_answerer(answer: Any) -> Feedback:
+@exercise_check("0.1")
+def check_register_answerer(answer: Any) -> Problem | Passed:
     """0.1: the name of the built-in application that answers Adam's REGISTER."""
     from ..frontend import FrontEnd
 
-    fe = FrontEnd()
-    trace = fe.send(course_message("register-adamb"))
-    expected = trace.outcome.decided_by
-    names = [row["Name"] for row in fe.apps]
     if not isinstance(answer, str) or not answer.strip() or answer.strip() == "...":
-        return not_yet("0.1", Problem("write the application's name as a string, e.g. \"IIMFilter\".",
-                                      "the names are in the diagram above"))
+        return Problem("write the application's name as a string, e.g. \"IIMFilter\".",
+                       "the names are in the diagram above")
+    fe = FrontEnd()
+    expected = fe.send(course_message("register-adamb")).outcome.decided_by
+    names = [row["Name"] for row in fe.apps]
     given = answer.strip()
     if given.lower() == expected.lower():
-        return passed("0.1", f"{expected} is the registrar: it answers the REGISTER itself with 200 OK, so "
-                             "no application below it ever sees a REGISTER. An MSPL application that must see "
-                             "REGISTERs sits above it (notebook 02).")
+        return Passed(f"{expected} is the registrar: it answers the REGISTER itself with 200 OK, so "
+                      "no application below it ever sees a REGISTER. An MSPL application that must see "
+                      "REGISTERs sits above it (notebook 02).")
     known = {n.lower(): n for n in names}
     if given.lower() not in known:
-        return not_yet("0.1", Problem(f"{given!r} is not an application of this chain.",
-                                      "pick one of the names in the diagram (Get-CsServerApplication's Name)"))
+        return Problem(f"{given!r} is not an application of this chain.",
+                       "pick one of the names in the diagram (Get-CsServerApplication's Name)")
     if given.lower() == "clientversionfilter":
         hint = ("ClientVersionFilter does look at every REGISTER (it refuses clients that are too old), but it "
                 "passes an up-to-date client on: look further down")
@@ -41,7 +42,7 @@ def check_register_answerer(answer: Any) -> Feedback:
         hint = "routing applications send requests to a user's endpoints; a REGISTER is for the registrar itself"
     else:
         hint = "which built-in application is the registrar (registrations, presence, conferencing)?"
-    return not_yet("0.1", Problem(f"{known[given.lower()]} does not answer it.", hint))
+    return Problem(f"{known[given.lower()]} does not answer it.", hint)
 
 
 # --- 2.1 / 2.2: a place in the chain, and the cmdlet that puts it there ----------------------
@@ -99,13 +100,12 @@ def _priority_problem(priority: Any) -> Problem | None:
     return None
 
 
-def check_priority(answer: Any) -> Feedback:
+@exercise_check("2.1")
+def check_priority(answer: Any) -> Problem | Passed:
     """2.1: a -Priority at which WatchIm sees Terry's IM to Jenny and its 200 OK."""
-    problem = _priority_problem(answer)
-    if problem:
-        return not_yet("2.1", problem)
-    return passed("2.1", f"At priority {answer} WatchIm sits between UserServices and DefaultRouting: it sees "
-                         "the IM on its way down and the 200 OK on its way back up.")
+    return _priority_problem(answer) or Passed(
+        f"At priority {answer} WatchIm sits between UserServices and DefaultRouting: it sees the IM on its way "
+        "down and the 200 OK on its way back up.")
 
 
 def _cmdlet_parameters(text: str) -> tuple[str, dict[str, str]]:
@@ -135,45 +135,46 @@ def _cmdlet_parameters(text: str) -> tuple[str, dict[str, str]]:
     return cmdlet, {k: re.sub(r"^['\"]|['\"]$", "", v) for k, v in params.items()}
 
 
-def check_cmdlet(answer: Any) -> Feedback:
+@exercise_check("2.2")
+def check_cmdlet(answer: Any) -> Problem | Passed:
     """2.2: New-CsServerApplication for WatchIm: Identity, Uri, Priority, ScriptName, Enabled, Critical."""
     if not isinstance(answer, str) or not answer.strip() or "..." in answer:
-        return not_yet("2.2", Problem("write the whole command as one string.",
-                                      "New-CsServerApplication -Identity ... -Uri ... -Priority ... -ScriptName ... "
-                                      "-Enabled ... -Critical ..."))
+        return Problem("write the whole command as one string.",
+                       "New-CsServerApplication -Identity ... -Uri ... -Priority ... -ScriptName ... "
+                       "-Enabled ... -Critical ...")
     cmdlet, p = _cmdlet_parameters(answer)
     if cmdlet.lower() != "new-csserverapplication":
-        return not_yet("2.2", Problem(f"the command is {cmdlet!r}.",
-                                      "a new application is registered with New-CsServerApplication "
-                                      "(Set-CsServerApplication changes an existing one)"))
+        return Problem(f"the command is {cmdlet!r}.",
+                       "a new application is registered with New-CsServerApplication "
+                       "(Set-CsServerApplication changes an existing one)")
     identity = p.get("identity", "")
     if identity.lower() != "service:registrar:pool01.contoso.com/watchim":
-        return not_yet("2.2", Problem(f"-Identity is {identity!r}.",
-                                      "a Front End application's identity is service:Registrar:<pool FQDN>/<Name>: "
-                                      "\"service:Registrar:pool01.contoso.com/WatchIm\""))
+        return Problem(f"-Identity is {identity!r}.",
+                       "a Front End application's identity is service:Registrar:<pool FQDN>/<Name>: "
+                       "\"service:Registrar:pool01.contoso.com/WatchIm\"")
     if p.get("uri", "").rstrip("/") != "http://www.contoso.com/WatchIm":
-        return not_yet("2.2", Problem(f"-Uri is {p.get('uri')!r}.",
-                                      "it must be the manifest's appUri exactly: http://www.contoso.com/WatchIm"))
+        return Problem(f"-Uri is {p.get('uri')!r}.",
+                       "it must be the manifest's appUri exactly: http://www.contoso.com/WatchIm")
     try:
         priority = int(p.get("priority", ""))
     except ValueError:
-        return not_yet("2.2", Problem("-Priority is missing or not a number.",
-                                      "without it the application goes to the bottom of the list, below "
-                                      "DefaultRouting: it would never see an IM. Give your answer of 2.1"))
+        return Problem("-Priority is missing or not a number.",
+                       "without it the application goes to the bottom of the list, below "
+                       "DefaultRouting: it would never see an IM. Give your answer of 2.1")
     problem = _priority_problem(priority)
     if problem:
-        return not_yet("2.2", Problem("-Priority " + str(priority) + ": " + problem.message, problem.hint))
+        return Problem("-Priority " + str(priority) + ": " + problem.message, problem.hint)
     if not p.get("scriptname", "").lower().endswith(".am"):
-        return not_yet("2.2", Problem("-ScriptName is missing.",
-                                      "a script-only application names its manifest: -ScriptName "
-                                      "\"C:\\\\Apps\\\\WatchIm.am\" (any path to the .am file)"))
+        return Problem("-ScriptName is missing.",
+                       "a script-only application names its manifest: -ScriptName "
+                       "\"C:\\\\Apps\\\\WatchIm.am\" (any path to the .am file)")
     if p.get("enabled", "").lower() != "$true":
-        return not_yet("2.2", Problem("-Enabled is missing or false: New-CsServerApplication's default is "
-                                      "False, so the application would be registered but never run.",
-                                      "add -Enabled $true"))
+        return Problem("-Enabled is missing or false: New-CsServerApplication's default is "
+                       "False, so the application would be registered but never run.",
+                       "add -Enabled $true")
     if p.get("critical", "").lower() != "$false":
-        return not_yet("2.2", Problem("-Critical is missing or true: the default is True, and then the "
-                                      "Front End does not start unless this application starts.",
-                                      "a watcher is not critical: add -Critical $false"))
-    return passed("2.2", "That registers WatchIm enabled, not critical, at a place where it sees IMs. "
-                         "Get-CsServerApplication lists it; Set-CsServerApplication changes it without a restart.")
+        return Problem("-Critical is missing or true: the default is True, and then the "
+                       "Front End does not start unless this application starts.",
+                       "a watcher is not critical: add -Critical $false")
+    return Passed("That registers WatchIm enabled, not critical, at a place where it sees IMs. "
+                  "Get-CsServerApplication lists it; Set-CsServerApplication changes it without a restart.")

@@ -19,10 +19,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InputError, RegistrationRefused
+from ..language import Script
 from ..manifest import parse_manifest
-from .answering_exercises import critical_hint
-from .feedback import Feedback
-from .harness import Outcome, Problem, compile_answer, critical_problem, describe_run, not_yet, passed, run_script
+from .feedback import Passed, Problem, exercise_check
+from .harness import (Outcome, critical_hint, critical_problem, describe_run, error_lines, load_problem,
+                      manifest_answer, run_script, script_check, warning_lines)
 from .lab_apps import lab_app
 from .variants import variant
 
@@ -157,13 +158,10 @@ SDK_DEFAULT_ROUTING = r'''<?xml version="1.0"?>
 </lc:applicationManifest>
 '''
 
-_SAMPLE_NAME = "DefaultRoutingScript"
-
 
 def default_routing_app(text: str = SDK_DEFAULT_ROUTING):
     """The sample (or a learner's edit of it) as a manifest; raises ManifestError."""
-    return parse_manifest(text.lstrip("\n") if text.lstrip().startswith("<?xml") else text,
-                          filename="default_routing.am")
+    return parse_manifest(manifest_answer(text), filename="default_routing.am")
 
 
 # --- 8.1 -------------------------------------------------------------------------------------
@@ -191,51 +189,52 @@ def ben_trace():
 _KEYS_8_1 = ("routed_by", "status", "event_log", "filtered_out")
 
 
-def check_read_trace(answer: Any) -> Feedback:
+@exercise_check("8.1")
+def check_read_trace(answer: Any) -> Problem | Passed:
     """8.1: four facts read off the trace of Terry's call to Ben."""
     if not isinstance(answer, dict) or set(answer) != set(_KEYS_8_1):
-        return not_yet("8.1", Problem("the answer should be the dict of the starter cell, with its four keys.",
-                                      f"keys: {', '.join(_KEYS_8_1)}"))
+        return Problem("the answer should be the dict of the starter cell, with its four keys.",
+                       f"keys: {', '.join(_KEYS_8_1)}")
     trace = ben_trace()
     routed_by = trace.outcome.decided_by
     given = answer["routed_by"]
     if not isinstance(given, str) or given.strip().lower() != routed_by.lower():
-        return not_yet("8.1", Problem(f"routed_by: {given!r} is not the application that sent the INVITE out.",
-                                      "read the Outcome line ('proxied to ... by X'), or the application whose "
-                                      "action says 'proxied to' with every later one 'skipped (routed)'"))
+        return Problem(f"routed_by: {given!r} is not the application that sent the INVITE out.",
+                       "read the Outcome line ('proxied to ... by X'), or the application whose "
+                       "action says 'proxied to' with every later one 'skipped (routed)'")
     status = trace.outcome.status
     if answer["status"] != status:
         hint = ("the trace lists every response that came back on a branch under 'Left the server', and what "
                 "Terry got under 'Outcome'" if answer["status"] in (180, 200) else
                 "read the Outcome line: '-> status reason'")
-        return not_yet("8.1", Problem(f"status: {answer['status']!r} is not what Terry's client received.", hint))
+        return Problem(f"status: {answer['status']!r} is not what Terry's client received.", hint)
     event = [e for e in trace.log if e.level == "Event"]
     writer = event[0].app if event else None
     given = answer["event_log"]
     if not isinstance(given, str) or given.strip().lower() != (writer or "").lower():
-        return not_yet("8.1", Problem(f"event_log: {given!r} did not write the warning.",
-                                      "the Log section lists '[application] level: text': \"Event\" is a warning "
-                                      "in the event log, \"Debugr\" goes to the debug log"))
+        return Problem(f"event_log: {given!r} did not write the warning.",
+                       "the Log section lists '[application] level: text': \"Event\" is a warning "
+                       "in the event log, \"Debugr\" goes to the debug log")
     filtered = [h.app for h in trace.hops if not h.ran and h.why == "filter"]
     given = answer["filtered_out"]
     if not isinstance(given, (list, tuple)) or not all(isinstance(g, str) for g in given):
-        return not_yet("8.1", Problem("filtered_out should be a list of application names.",
-                                      'e.g. ["ClientVersionFilter"]'))
+        return Problem("filtered_out should be a list of application names.",
+                       'e.g. ["ClientVersionFilter"]')
     got = {g.strip().lower() for g in given}
     routed = [h.app for h in trace.hops if not h.ran and h.why == "routed" and h.app.lower() in got]
     if routed:
-        return not_yet("8.1", Problem(f"{', '.join(routed)}: skipped because the request was already routed, "
-                                      "not because of a filter.", "look for 'skipped (filter)' in the trace"))
+        return Problem(f"{', '.join(routed)}: skipped because the request was already routed, "
+                       "not because of a filter.", "look for 'skipped (filter)' in the trace")
     missing = [a for a in filtered if a.lower() not in got]
     extra = [g for g in given if g.strip().lower() not in {a.lower() for a in filtered}]
     if extra:
-        return not_yet("8.1", Problem(f"{', '.join(extra)} did see the INVITE (or is not in this chain).",
-                                      "an application that ran has 'ran' in the third column"))
+        return Problem(f"{', '.join(extra)} did see the INVITE (or is not in this chain).",
+                       "an application that ran has 'ran' in the third column")
     if missing:
-        return not_yet("8.1", Problem(f"filtered_out misses {len(missing)} application(s).",
-                                      "every line that reads 'skipped (filter)'"))
-    return passed("8.1", f"Terry's call: {trace.outcome.summary()}. CallWatch saw the INVITE, and the 486 on its way "
-                         "back (its reasonCodes accept 4XX): that is where its Event came from.")
+        return Problem(f"filtered_out misses {len(missing)} application(s).",
+                       "every line that reads 'skipped (filter)'")
+    return Passed(f"Terry's call: {trace.outcome.summary()}. CallWatch saw the INVITE, and the 486 on its way "
+                  "back (its reasonCodes accept 4XX): that is where its Event came from.")
 
 
 # --- 8.2 -------------------------------------------------------------------------------------
@@ -243,25 +242,23 @@ def check_read_trace(answer: Any) -> Feedback:
 _JENNY_DESKTOP_EPID = "5f3a7c9e01"
 
 
-def check_default_routing(text: Any) -> Feedback:
+@exercise_check("8.2")
+def check_default_routing(text: Any) -> Problem | Passed:
     """8.2: the SDK sample edited so that it routes calls itself: no critical error, epid added, EPID honoured."""
     from ..frontend import FrontEnd
 
     if not isinstance(text, str):
-        return not_yet("8.2", Problem(f"the answer should be the manifest text, not {type(text).__name__}.",
-                                      "start from SDK_DEFAULT_ROUTING and .replace(...) what needs fixing"))
+        return Problem(f"the answer should be the manifest text, not {type(text).__name__}.",
+                       "start from SDK_DEFAULT_ROUTING and .replace(...) what needs fixing")
     try:
         manifest = default_routing_app(text)
     except InputError as err:
-        first = err.diagnostics[0]
-        return not_yet("8.2", Problem(f"the manifest does not load: {first.message}.", first.hint,
-                                      tuple(d.render() for d in err.diagnostics[:3])))
+        return load_problem(err)
     fe = FrontEnd()
     try:
         app = fe.register(manifest)
     except (InputError, RegistrationRefused) as err:
-        details = tuple(d.render() for d in getattr(err, "diagnostics", ())[:3]) or (str(err),)
-        return not_yet("8.2", Problem("the application cannot be registered.", "fix the first error below", details))
+        return Problem("the application cannot be registered.", "fix the first error below", error_lines(err))
     name = app.name
     jenny = {e.contact: e.epid for e in fe.registrations["jennyl@contoso.com"]}
     trace = fe.send(variant("invite-jennyl"))
@@ -273,48 +270,48 @@ def check_default_routing(text: Any) -> Feedback:
                     "no EPID parameter (dn439161), and Log cannot take null. Log it only when it is != null")
         else:
             hint = critical_hint(c.message)
-        return not_yet("8.2", Problem(f"Terry's call to Jenny stopped the script: critical error at line {c.line}: "
-                                      f"{c.message} ({c.count} of 10; at 10 the server disables the application, and "
-                                      "the built-in DefaultRouting quietly routes the calls instead).", hint))
+        return Problem(f"Terry's call to Jenny stopped the script: critical error at line {c.line}: "
+                       f"{c.message} ({c.count} of 10; at 10 the server disables the application, and "
+                       "the built-in DefaultRouting quietly routes the calls instead).", hint)
     hop = trace.hop(name)
     skipped = [e for e in hop.log if "skipped because of EPID" in e.text]
     if trace.outcome.decided_by == name and trace.outcome.kind == "responded":
         if skipped:
-            return not_yet("8.2", Problem(
-                f"your script answered {trace.outcome.status} {trace.outcome.reason} for Jenny, who is signed in on "
-                f"two endpoints: its log says 'skipped because of EPID' for each of them.",
+            return Problem(
+                f"your script answered {trace.outcome.status} {trace.outcome.reason} for Jenny, who is signed in "
+                f"on two endpoints: its log says 'skipped because of EPID' for each of them.",
                 'requestEPID is null here, and null never equals "" (mspl-lite\'s null semantics), so '
-                'requestEPID != "" is true: test requestEPID != null'))
-        return not_yet("8.2", Problem(f"your script answered Jenny's call: {trace.outcome.summary()}.",
-                                      "it should proxy the call to one of Jenny's endpoints"))
+                'requestEPID != "" is true: test requestEPID != null')
+        return Problem(f"your script answered Jenny's call: {trace.outcome.summary()}.",
+                       "it should proxy the call to one of Jenny's endpoints")
     if trace.outcome.decided_by != name:
-        return not_yet("8.2", Problem(f"your script did not route the call ({hop.action or hop.sentence}); "
-                                      f"{trace.outcome.summary()}.",
-                                      "keep the sample's ProxyRequest(bestContactInfo): the point is the sample "
-                                      "routing calls itself"))
+        return Problem(f"your script did not route the call ({hop.action or hop.sentence}); "
+                       f"{trace.outcome.summary()}.",
+                       "keep the sample's ProxyRequest(bestContactInfo): the point is the sample "
+                       "routing calls itself")
     to_after = next((c.after for c in (hop.changes.headers if hop.changes else ()) if c.name.lower() == "to"), None)
     if not to_after or "epid=" not in to_after.lower():
-        return not_yet("8.2", Problem("the call reached one of Jenny's endpoints, but the To header got no epid.",
-                                      'the second test (line 111) has the same trouble: requestEPID == "" is false '
-                                      "for null; test requestEPID == null"))
+        return Problem("the call reached one of Jenny's endpoints, but the To header got no epid.",
+                       'the second test (line 111) has the same trouble: requestEPID == "" is false '
+                       "for null; test requestEPID == null")
     to = f'"Jenny Lee" <sip:jennyl@contoso.com>;epid={_JENNY_DESKTOP_EPID}'
     targeted = variant("invite-jennyl", headers={"To": to})
     epid_trace = fe.send(targeted)
     if epid_trace.outcome.decided_by != name or jenny.get(epid_trace.outcome.destination or "") != _JENNY_DESKTOP_EPID:
-        return not_yet("8.2", Problem(f"a call whose To names epid={_JENNY_DESKTOP_EPID} went elsewhere: "
-                                      f"{epid_trace.outcome.summary()}.",
-                                      "keep the EPID branch: when requestEPID is not null, only the endpoint with "
-                                      "that EPID is used"))
+        return Problem(f"a call whose To names epid={_JENNY_DESKTOP_EPID} went elsewhere: "
+                       f"{epid_trace.outcome.summary()}.",
+                       "keep the EPID branch: when requestEPID is not null, only the endpoint with "
+                       "that EPID is used")
     from ..frontend import sample_path
 
     kim = fe.send(sample_path("messages/invite-kima.sip").read_text())
     if kim.outcome.decided_by != name or kim.outcome.status != 480:
-        return not_yet("8.2", Problem(f"Terry's call to Kim (signed in nowhere): {kim.outcome.summary()}.",
-                                      "the sample answers 480 when no endpoint is found: keep that part"))
-    return passed("8.2", f"The sample now routes: Jenny's call went to {trace.outcome.destination} with the epid "
-                         "added to To, a call naming an EPID went to that endpoint, Kim's got 480. Note which "
-                         "endpoint won: the last one that supports INVITE, because the presence fields the "
-                         "comment speaks of were removed from RegistrarEndpoint in Lync Server 2013.")
+        return Problem(f"Terry's call to Kim (signed in nowhere): {kim.outcome.summary()}.",
+                       "the sample answers 480 when no endpoint is found: keep that part")
+    return Passed(f"The sample now routes: Jenny's call went to {trace.outcome.destination} with the epid "
+                  "added to To, a call naming an EPID went to that endpoint, Kim's got 480. Note which "
+                  "endpoint won: the last one that supports INVITE, because the presence fields the "
+                  "comment speaks of were removed from RegistrarEndpoint in Lync Server 2013.")
 
 
 # --- 8.3 -------------------------------------------------------------------------------------
@@ -335,46 +332,44 @@ Log("Debugr", false, "call to ", callee);
 """
 
 
-def check_quiet_checker(text: Any) -> Feedback:
+@script_check("8.3")
+def check_quiet_checker(script: Script) -> Problem | Passed:
     """8.3: no checker warning left, and KimAway still does its job on every message."""
-    script = compile_answer("8.3", text)
-    if isinstance(script, Problem):
-        return not_yet("8.3", script)
     if script.warnings:
         first = script.warnings[0]
         n = len(script.warnings)
-        return not_yet("8.3", Problem(f"mspl-lite check still reports {n} warning{'s' if n > 1 else ''}, the first: "
-                                      f"{first.message}.", first.hint or "fix the line it points at",
-                                      tuple(w.render() for w in script.warnings[:4])))
+        return Problem(f"mspl-lite check still reports {n} warning{'s' if n > 1 else ''}, the first: "
+                       f"{first.message}.", first.hint or "fix the line it points at",
+                       warning_lines(script)[:4])
     message = variant("invite-jennyl", callee="sip:kima@contoso.com")
     kim = Outcome("invite-kima", message, script.run(message))
     problem = critical_problem(kim, "Terry's call to Kim")
     if problem:
-        return not_yet("8.3", problem)
+        return problem
     if [(d.status, d.reason) for d in kim.responds] != [(480, "Kim is away")]:
-        return not_yet("8.3", Problem(f"Terry's call to Kim: {describe_run(kim)}.",
-                                      'answer it with Respond(480, "Kim is away") and return;'))
+        return Problem(f"Terry's call to Kim: {describe_run(kim)}.",
+                       'answer it with Respond(480, "Kim is away") and return;')
     jenny = run_script(script, "invite-jennyl")
     problem = critical_problem(jenny, "Terry's call to Jenny")
     if problem:
-        return not_yet("8.3", problem)
+        return problem
     if jenny.actions:
-        return not_yet("8.3", Problem(f"the script acted on Terry's call to Jenny: {describe_run(jenny)}.",
-                                      "only Kim's calls are answered"))
+        return Problem(f"the script acted on Terry's call to Jenny: {describe_run(jenny)}.",
+                       "only Kim's calls are answered")
     if not any("jennyl@contoso.com" in e.text and e.level == "Debugr" for e in jenny.run.log):
-        return not_yet("8.3", Problem(f"Terry's call to Jenny was not logged ({describe_run(jenny)}).",
-                                      'keep Log("Debugr", false, "call to ", callee) for every call'))
+        return Problem(f"Terry's call to Jenny was not logged ({describe_run(jenny)}).",
+                       'keep Log("Debugr", false, "call to ", callee) for every call')
     for name, what in (("register-adamb", "Adam's REGISTER (Request-URI sip:contoso.com)"),
                        ("message-adamb", "Terry's IM to Adam"), ("ok-jennyl", "Jenny's 200 OK (a response)")):
         outcome = run_script(script, name)
         problem = critical_problem(outcome, what)
         if problem:
-            return not_yet("8.3", problem)
+            return problem
         if outcome.actions or outcome.run.log:
-            return not_yet("8.3", Problem(f"the script did something with {what}: {describe_run(outcome)}.",
-                                          "calls only: test sipRequest.Method == \"INVITE\" inside if (sipRequest)"))
-    return passed("8.3", "No warning left, and no critical error on a REGISTER, an IM or a response: the checker "
-                         "found four of the mistakes, the run found the fifth (a null passed on).")
+            return Problem(f"the script did something with {what}: {describe_run(outcome)}.",
+                           "calls only: test sipRequest.Method == \"INVITE\" inside if (sipRequest)")
+    return Passed("No warning left, and no critical error on a REGISTER, an IM or a response: the checker "
+                  "found four of the mistakes, the run found the fifth (a null passed on).")
 
 
 # --- the registry rows and the solutions ---------------------------------------------------------

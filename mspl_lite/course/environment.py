@@ -98,6 +98,7 @@ class EnvironmentReport:
 
     @property
     def ok(self) -> bool:
+        """True when nothing needs fixing."""
         return all(c.ok for c in self.checks)
 
     def _summary(self) -> str:
@@ -107,6 +108,7 @@ class EnvironmentReport:
         return f"{bad} thing{'s' if bad > 1 else ''} to fix (see 'fix:' above), then run this cell again."
 
     def text(self) -> str:
+        """The report as plain text: one line per check, a fix under each that failed, the summary."""
         lines = []
         for c in self.checks:
             lines.append(f"{'ok ' if c.ok else 'FIX'}  {c.what}")

@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InputError
-from ..language import compile_manifest
+from ..language import Script, compile_manifest
 from ..manifest import parse_manifest
-from .feedback import Feedback
-from .harness import Outcome, Problem, compile_answer, critical_problem, describe_run, not_yet, passed, run_script
+from .feedback import Passed, Problem, exercise_check
+from .harness import (STARTER_MARK, Outcome, critical_problem, describe_run, error_lines, load_problem, manifest_answer,
+                      run_script, script_check, warning_lines)
 
 __all__ = ["check_adam_on_leave", "check_adam_manifest", "check_password_log"]
 
@@ -55,8 +56,8 @@ def _adam_problems(script, manifest=None) -> Problem | None:
         return Problem("the 480 has no reason phrase.", "give one: Respond(480, \"Adam is on leave\")")
 
     register = run("register-adamb")
-    problem = register and critical_problem(register, "Adam's REGISTER", _REGISTER_NULL
-                                     if "null passed" in (register.critical or "") else None)
+    problem = register and critical_problem(register, "Adam's REGISTER",
+                                            _REGISTER_NULL if "null passed" in (register.critical or "") else None)
     if problem:
         return problem
     if register and register.responds:
@@ -98,80 +99,72 @@ def _filter_accepts(manifest, message) -> bool:
     return manifest.response_filter.accepts(message.status_code)
 
 
-def check_adam_on_leave(text: Any) -> Feedback:
+@script_check("3.1")
+def check_adam_on_leave(script: Script) -> Problem | Passed:
     """3.1: Respond(480, ...) to INVITEs for adamb@contoso.com; no action for anything else."""
-    script = compile_answer("3.1", text)
-    if isinstance(script, Problem):
-        return not_yet("3.1", script)
     problem = _adam_problems(script)
     if problem:
-        return not_yet("3.1", problem)
-    notes = tuple(w.render() for w in script.warnings)
-    return passed("3.1", "Adam's calls get 480; his REGISTER, his IMs, other calls and every response pass "
-                         "through untouched (no action + proxyByDefault true)."
+        return problem
+    notes = warning_lines(script)
+    return Passed("Adam's calls get 480; his REGISTER, his IMs, other calls and every response pass "
+                  "through untouched (no action + proxyByDefault true)."
                   + (" The checker still warns, see below." if notes else ""), notes)
 
 
 # --- 3.2 -------------------------------------------------------------------------------------
 
-def check_adam_manifest(text: Any) -> Feedback:
+@exercise_check("3.2")
+def check_adam_manifest(text: Any) -> Problem | Passed:
     """3.2: the manifest of 3.1, with the filters that keep the script off every other message."""
-    if not isinstance(text, str) or "your code here" in text:
-        return not_yet("3.2", Problem("the manifest is still the starter.",
-                                      "fill in the elements the comments ask for"))
-    if text[:1].isspace() and text.lstrip().startswith("<?xml"):
-        # The line break after a Python string's opening quotes is not part of the manifest.
-        text = text.lstrip()
+    if not isinstance(text, str) or STARTER_MARK in text:
+        return Problem("the manifest is still the starter.",
+                       "fill in the elements the comments ask for")
     try:
-        manifest = parse_manifest(text, filename="exercise-3.2.am")
+        manifest = parse_manifest(manifest_answer(text), filename="exercise-3.2.am")
     except InputError as err:
-        first = err.diagnostics[0]
-        return not_yet("3.2", Problem(f"the manifest does not load: {first.message}.", first.hint,
-                                      tuple(d.render() for d in err.diagnostics[:3])))
+        return load_problem(err)
     rf = manifest.request_filter
     if rf.all_methods:
-        return not_yet("3.2", Problem("the application sees every request (methodNames is missing or ALL).",
-                                      'add <r:requestFilter methodNames="INVITE"/>: the server then never runs '
-                                      "the script for REGISTER, SUBSCRIBE, MESSAGE... (cheaper and safer)"))
+        return Problem("the application sees every request (methodNames is missing or ALL).",
+                       'add <r:requestFilter methodNames="INVITE"/>: the server then never runs '
+                       "the script for REGISTER, SUBSCRIBE, MESSAGE... (cheaper and safer)")
     if rf.method_names != frozenset({"INVITE"}):
-        return not_yet("3.2", Problem(f"methodNames is {rf.method_names_text}.",
-                                      'the script acts on calls only: methodNames="INVITE"'))
+        return Problem(f"methodNames is {rf.method_names_text}.",
+                       'the script acts on calls only: methodNames="INVITE"')
     if manifest.response_filter.all_codes:
-        return not_yet("3.2", Problem("the application also sees every response (no responseFilter means "
-                                      "reasonCodes ALL).", 'add <r:responseFilter reasonCodes="NONE"/>'))
+        return Problem("the application also sees every response (no responseFilter means "
+                       "reasonCodes ALL).", 'add <r:responseFilter reasonCodes="NONE"/>')
     if manifest.response_filter.reason_codes_text != "NONE":
-        return not_yet("3.2", Problem(f"reasonCodes is {manifest.response_filter.reason_codes_text}: the script "
-                                      "would still run for those responses.", 'use reasonCodes="NONE"'))
+        return Problem(f"reasonCodes is {manifest.response_filter.reason_codes_text}: the script "
+                       "would still run for those responses.", 'use reasonCodes="NONE"')
     if not manifest.proxy_by_default:
-        return not_yet("3.2", Problem("proxyByDefault is false: every INVITE the script does not answer (calls "
-                                      "to anyone but Adam) would be dropped, and no later application would "
-                                      "see it.", 'use <r:proxyByDefault action="true"/> or leave the element '
-                                                 "out (true is the default)"))
+        return Problem("proxyByDefault is false: every INVITE the script does not answer (calls "
+                       "to anyone but Adam) would be dropped, and no later application would "
+                       "see it.", 'use <r:proxyByDefault action="true"/> or leave the element '
+                                  "out (true is the default)")
     if not manifest.script_only:
-        return not_yet("3.2", Problem("the manifest has no <r:scriptOnly/>: the server would wait for a managed "
-                                      "process (ServerAgent) to load it.", "add <r:scriptOnly/> before splScript"))
+        return Problem("the manifest has no <r:scriptOnly/>: the server would wait for a managed "
+                       "process (ServerAgent) to load it.", "add <r:scriptOnly/> before splScript")
     try:
         script = compile_manifest(manifest)
     except InputError as err:
-        return not_yet("3.2", Problem("the script inside the manifest does not compile.",
-                                      "fix the first error shown below (the line numbers are the .am file's)",
-                                      tuple(d.render() for d in err.diagnostics[:3])))
+        return Problem("the script inside the manifest does not compile.",
+                       "fix the first error shown below (the line numbers are the .am file's)",
+                       error_lines(err))
     problem = _adam_problems(script, manifest)
     if problem:
-        return not_yet("3.2", Problem("the manifest is right, but its script is not yet: " + problem.message,
-                                      problem.hint, problem.details))
+        return Problem("the manifest is right, but its script is not yet: " + problem.message,
+                       problem.hint, problem.details)
     notes = tuple(d.render() for d in (*manifest.warnings, *script.warnings))
-    return passed("3.2", "The server will hand this application INVITE requests only, and no responses; "
-                         "what it does not answer goes on down the chain.", notes)
+    return Passed("The server will hand this application INVITE requests only, and no responses; "
+                  "what it does not answer goes on down the chain.", notes)
 
 
 # --- 3.3 -------------------------------------------------------------------------------------
 
-def check_password_log(text: Any) -> Feedback:
+@script_check("3.3")
+def check_password_log(script: Script) -> Problem | Passed:
     """3.3: Log("Event", false, ...) naming the sender for IMs that contain "password" (any case)."""
-    script = compile_answer("3.3", text)
-    if isinstance(script, Problem):
-        return not_yet("3.3", script)
     cases = (("im-password", "Terry's IM with 'password'", True),
              ("im-password-caps", "Terry's IM with 'PASSWORD'", True),
              ("im-lunch", "Terry's IM about lunch", False),
@@ -180,39 +173,38 @@ def check_password_log(text: Any) -> Feedback:
         outcome = run_script(script, name)
         problem = critical_problem(outcome, what)
         if problem:
-            return not_yet("3.3", problem)
+            return problem
         if outcome.actions:
-            return not_yet("3.3", Problem(f"on {what} the script took a routing action: {describe_run(outcome)}.",
-                                          "no routing action at all: with proxyByDefault true the IM goes on "
-                                          "by itself"))
+            return Problem(f"on {what} the script took a routing action: {describe_run(outcome)}.",
+                           "no routing action at all: with proxyByDefault true the IM goes on "
+                           "by itself")
         log = outcome.run.log
         if not should_log:
             if log:
                 hint = ("test the body first: ContainsString(sipMessage.Content, \"password\", true)"
                         if name == "im-lunch" else "wrap the script in if (sipRequest) { ... }")
-                return not_yet("3.3", Problem(f"the script logged {what}: {describe_run(outcome)}.", hint))
+                return Problem(f"the script logged {what}: {describe_run(outcome)}.", hint)
             continue
         if not log:
             hint = ("the word is in capitals here: ContainsString's third argument true ignores case"
                     if name == "im-password-caps"
                     else "test ContainsString(sipMessage.Content, \"password\", true) and call Log(\"Event\", "
                          "false, ...) when it is true")
-            return not_yet("3.3", Problem(f"nothing was logged for {what}.", hint))
+            return Problem(f"nothing was logged for {what}.", hint)
         if len(log) > 1:
-            return not_yet("3.3", Problem(f"{len(log)} log entries for {what}.", "log once per message"))
+            return Problem(f"{len(log)} log entries for {what}.", "log once per message")
         entry = log[0]
         if entry.level != "Event":
             where = ("the debug log (ApiLogger.exe)" if entry.level == "Debugr" else "an error in the event log")
-            return not_yet("3.3", Problem(f'Log("{entry.name}", ...) writes to {where}.',
-                                          'a warning in the event log is Log("Event", ...)'))
+            return Problem(f'Log("{entry.name}", ...) writes to {where}.',
+                           'a warning in the event log is Log("Event", ...)')
         if entry.detail:
-            return not_yet("3.3", Problem("detail is true: the server would log the whole message (every header).",
-                                          "pass false: the server adds a one-line summary (app, Method, "
-                                          "Request-Uri, From, To) by itself"))
+            return Problem("detail is true: the server would log the whole message (every header).",
+                           "pass false: the server adds a one-line summary (app, Method, "
+                           "Request-Uri, From, To) by itself")
         if "terrya@contoso.com" not in entry.text:
-            return not_yet("3.3", Problem(f"the log entry does not say who sent the IM (it reads {entry.text!r}).",
-                                          "add the sender as a string argument: sipMessage.From, or "
-                                          "GetUri(sipMessage.From)"))
-    notes = tuple(w.render() for w in script.warnings)
-    return passed("3.3", "One warning per IM that mentions a password, naming the sender; other IMs and "
-                         "responses pass untouched.", notes)
+            return Problem(f"the log entry does not say who sent the IM (it reads {entry.text!r}).",
+                           "add the sender as a string argument: sipMessage.From, or "
+                           "GetUri(sipMessage.From)")
+    return Passed("One warning per IM that mentions a password, naming the sender; other IMs and "
+                  "responses pass untouched.", warning_lines(script))

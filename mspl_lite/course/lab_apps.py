@@ -35,6 +35,7 @@ class FileDeclaration(NamedTuple):
     static: bool = False
 
     def xml(self) -> str:
+        """The element as it stands in the manifest."""
         attrs = f'name="{self.name}" path="{self.path}" delimitedBy="comma"'
         if self.key_column:
             attrs += f' keyColumnName="{self.key_column}" ignoreCase="{"true" if self.ignore_case else "false"}"'
@@ -48,6 +49,7 @@ def manifest_text(name: str, script: str, *, methods: str = "INVITE", reason_cod
                   files: Iterable[FileDeclaration] = ()) -> str:
     """The text of an application manifest (.am) named ``name`` holding ``script``."""
     before = "  <r:allowRegistrationBeforeUserServices/>\n" if above_user_services else ""
+    cdata = script.replace("]]>", "]]]]><![CDATA[>")  # "]]>" would end the CDATA section: split it there
     return ('<?xml version="1.0"?>\n'
             f'<r:applicationManifest r:appUri="http://www.contoso.com/{name}"\n'
             f"                       {NAMESPACE_LINE}>\n"
@@ -57,7 +59,7 @@ def manifest_text(name: str, script: str, *, methods: str = "INVITE", reason_cod
             f'  <r:proxyByDefault action="{"true" if proxy_by_default else "false"}"/>\n'
             + "".join(f.xml() for f in files)
             + "  <r:scriptOnly/>\n"
-            f"  <r:splScript><![CDATA[{script}]]></r:splScript>\n"
+            f"  <r:splScript><![CDATA[{cdata}]]></r:splScript>\n"
             "</r:applicationManifest>\n")
 
 

@@ -7,20 +7,15 @@
 """
 from __future__ import annotations
 
-from typing import Any
-
+from ..language import Script
 from ..language import ast as mspl_ast
 from ..manifest import parse_manifest
-from .feedback import Feedback
-from .harness import (Outcome, Problem, compile_answer, critical_problem, describe_run, functions_of, not_yet,
-                      passed, run_script, uses_statement)
+from .feedback import Passed, Problem
+from .harness import (Outcome, critical_problem, describe_run, functions_of, run_script, script_check, uses_statement,
+                      warning_lines)
 
 __all__ = ["check_caller_host", "check_early_media", "check_request_kind", "check_delegates",
            "DELEGATES_MANIFEST", "DELEGATES_FILE", "delegates_manifest"]
-
-
-def _notes(script) -> tuple[str, ...]:
-    return tuple(w.render() for w in script.warnings)
 
 
 # --- 4.1 -------------------------------------------------------------------------------------
@@ -29,15 +24,13 @@ def _caller_host(outcome: Outcome) -> list[str]:
     return [h.value for h in outcome.message.headers if h.name.lower() == "x-caller-host"]
 
 
-def check_caller_host(text: Any) -> Feedback:
+@script_check("4.1")
+def check_caller_host(script: Script) -> Problem | Passed:
     """4.1: AddHeader("X-Caller-Host", host of the From URI) on requests; nothing when the host is null."""
-    script = compile_answer("4.1", text)
-    if isinstance(script, Problem):
-        return not_yet("4.1", script)
     jenny = run_script(script, "invite-jennyl")
     problem = critical_problem(jenny, "Terry's INVITE")
     if problem:
-        return not_yet("4.1", problem)
+        return problem
     values = _caller_host(jenny)
     if values != ["contoso.com"]:
         if not values:
@@ -46,43 +39,41 @@ def check_caller_host(text: Any) -> Feedback:
             hint = "GetHostName gives the host alone (contoso.com); GetUri would give the whole URI"
         else:
             hint = "one header, with the host of the From URI"
-        return not_yet("4.1", Problem(f"Terry's INVITE got X-Caller-Host {values or 'nothing'} "
-                                      f"({describe_run(jenny)}).", hint))
+        return Problem(f"Terry's INVITE got X-Caller-Host {values or 'nothing'} "
+                       f"({describe_run(jenny)}).", hint)
     phone = run_script(script, "invite-from-phone")
     error = phone.run.critical_errors[0] if phone.run.critical_errors else None
     if error is not None and error.message.startswith("null passed"):
-        return not_yet("4.1", Problem("the call from the gateway (From: <tel:+14255550123>) stopped the script: "
-                                      "GetHostName returned null -- a tel: URI has no host -- and the script "
-                                      "passed that null on.",
-                                      "host = GetHostName(sipMessage.From); if (host != null) { AddHeader(...); }",
-                                      (phone.critical,)))
+        return Problem("the call from the gateway (From: <tel:+14255550123>) stopped the script: "
+                       "GetHostName returned null -- a tel: URI has no host -- and the script "
+                       "passed that null on.",
+                       "host = GetHostName(sipMessage.From); if (host != null) { AddHeader(...); }",
+                       (phone.critical,))
     problem = critical_problem(phone, "the call from the gateway")
     if problem:
-        return not_yet("4.1", problem)
+        return problem
     if _caller_host(phone):
-        return not_yet("4.1", Problem(f"the call from a tel: URI got X-Caller-Host {_caller_host(phone)}.",
-                                      "a tel: URI has no host: add nothing then"))
+        return Problem(f"the call from a tel: URI got X-Caller-Host {_caller_host(phone)}.",
+                       "a tel: URI has no host: add nothing then")
     ok = run_script(script, "ok-jennyl")
     problem = critical_problem(ok, "Jenny's 200 OK")
     if problem:
-        return not_yet("4.1", problem)
+        return problem
     if _caller_host(ok):
-        return not_yet("4.1", Problem("the 200 OK (a response) got the header too.",
-                                      "requests only: wrap the script in if (sipRequest) { ... }"))
-    return passed("4.1", "Null is MSPL's 'not found': you tested for it before using the value, so the call "
-                         "from a tel: URI passes without a critical error.", _notes(script))
+        return Problem("the 200 OK (a response) got the header too.",
+                       "requests only: wrap the script in if (sipRequest) { ... }")
+    return Passed("Null is MSPL's 'not found': you tested for it before using the value, so the call "
+                  "from a tel: URI passes without a critical error.", warning_lines(script))
 
 
 # --- 4.2 -------------------------------------------------------------------------------------
 
-def check_early_media(text: Any) -> Feedback:
+@script_check("4.2")
+def check_early_media(script: Script) -> Problem | Passed:
     """4.2: one Log line "early media" per INVITE whose Supported values include ms-early-media."""
-    script = compile_answer("4.2", text)
-    if isinstance(script, Problem):
-        return not_yet("4.2", script)
     if not uses_statement(script, mspl_ast.Foreach):
-        return not_yet("4.2", Problem("the script has no foreach.",
-                                      "foreach (value in GetHeaderValues(\"Supported\")) { ... }"))
+        return Problem("the script has no foreach.",
+                       "foreach (value in GetHeaderValues(\"Supported\")) { ... }")
     cases = (("invite-jennyl", "Terry's INVITE (four Supported headers)", 1),
              ("invite-nuriag-caps", "the INVITE with 'Supported: timer, MS-EARLY-MEDIA, ms-sender'", 1),
              ("invite-terrya-twice", "the Lync 2010 INVITE that says ms-early-media twice", 1),
@@ -92,7 +83,7 @@ def check_early_media(text: Any) -> Feedback:
         outcome = run_script(script, name)
         problem = critical_problem(outcome, what)
         if problem:
-            return not_yet("4.2", problem)
+            return problem
         lines = [e.text for e in outcome.run.log]
         if len(lines) == expected and all(t == "early media" for t in lines):
             continue
@@ -107,22 +98,20 @@ def check_early_media(text: Any) -> Feedback:
             hint = 'log exactly the text "early media": Log("Debugr", false, "early media")'
         else:
             hint = "log only when a value is ms-early-media"
-        return not_yet("4.2", Problem(f"{what}: expected {expected} log line(s), got {lines}.", hint))
-    return passed("4.2", "foreach walks every value (GetHeaderValues splits comma lists), EqualString(..., true) "
-                         "ignores case, and break stops at the first match.", _notes(script))
+        return Problem(f"{what}: expected {expected} log line(s), got {lines}.", hint)
+    return Passed("foreach walks every value (GetHeaderValues splits comma lists), EqualString(..., true) "
+                  "ignores case, and break stops at the first match.", warning_lines(script))
 
 
 # --- 4.3 -------------------------------------------------------------------------------------
 
-def check_request_kind(text: Any) -> Feedback:
+@script_check("4.3")
+def check_request_kind(script: Script) -> Problem | Passed:
     """4.3: a switch on the method logs call / im / presence / other; nothing for responses."""
-    script = compile_answer("4.3", text)
-    if isinstance(script, Problem):
-        return not_yet("4.3", script)
     if not uses_statement(script, mspl_ast.Switch):
-        return not_yet("4.3", Problem("the script has no switch.",
-                                      "switch (sipRequest.Method) { case \"INVITE\": ...; break; ... default: ...; "
-                                      "break; }"))
+        return Problem("the script has no switch.",
+                       "switch (sipRequest.Method) { case \"INVITE\": ...; break; ... default: ...; "
+                       "break; }")
     cases = (("invite-jennyl", "the INVITE", ["call"]), ("message-adamb", "the MESSAGE", ["im"]),
              ("subscribe-jennyl", "the SUBSCRIBE", ["presence"]), ("register-adamb", "the REGISTER", ["other"]),
              ("options-pool", "the OPTIONS", ["other"]), ("ok-jennyl", "Jenny's 200 OK (a response)", []))
@@ -130,7 +119,7 @@ def check_request_kind(text: Any) -> Feedback:
         outcome = run_script(script, name)
         problem = critical_problem(outcome, what)
         if problem:
-            return not_yet("4.3", problem)
+            return problem
         lines = [e.text for e in outcome.run.log]
         if lines == expected:
             continue
@@ -141,9 +130,9 @@ def check_request_kind(text: Any) -> Feedback:
             hint = 'add a default: Log("Debugr", false, "other"); break;'
         else:
             hint = f'the case for {what.split()[-1]} should log "{expected[0]}"'
-        return not_yet("4.3", Problem(f"{what}: expected the log {expected}, got {lines}.", hint))
-    return passed("4.3", "Every case ends with break (MSPL has no fall-through), default catches the other "
-                         "methods, and responses are left alone.", _notes(script))
+        return Problem(f"{what}: expected the log {expected}, got {lines}.", hint)
+    return Passed("Every case ends with break (MSPL has no fall-through), default catches the other "
+                  "methods, and responses are left alone.", warning_lines(script))
 
 
 # --- 4.4 -------------------------------------------------------------------------------------
@@ -186,15 +175,13 @@ def _contact(outcome: Outcome) -> str | None:
     return None
 
 
-def check_delegates(text: Any) -> Feedback:
+@script_check("4.4", manifest=delegates_manifest)
+def check_delegates(script: Script) -> Problem | Passed:
     """4.4: INVITEs to a user with a delegate get 302 with Contact <sip:delegate>; via function DelegateOf."""
-    script = compile_answer("4.4", text, manifest=delegates_manifest())
-    if isinstance(script, Problem):
-        return not_yet("4.4", script)
     if "DelegateOf" not in functions_of(script):
-        return not_yet("4.4", Problem("the script defines no function DelegateOf.",
-                                      "function DelegateOf(aor) { return delegates[aor].delegate; } before the "
-                                      "body (functions come first in MSPL)"))
+        return Problem("the script defines no function DelegateOf.",
+                       "function DelegateOf(aor) { return delegates[aor].delegate; } before the "
+                       "body (functions come first in MSPL)")
     cases = (("invite-jennyl", "Terry's call to Jenny", "sip:nuriag@contoso.com"),
              ("invite-jennyl-mixed-case", "a call to sip:JennyL@Contoso.com", "sip:nuriag@contoso.com"),
              ("invite-terrya", "Jenny's call to Terry (no delegate)", None),
@@ -209,27 +196,27 @@ def check_delegates(text: Any) -> Feedback:
                                   "delegates[...].delegate is null and the script passed it on.",
                                   "return \"\" from DelegateOf when the lookup is null (or test != null) and "
                                   "answer only when there is a delegate", problem.details)
-            return not_yet("4.4", problem)
+            return problem
         if delegate is None:
             if outcome.actions:
                 hint = ("only calls: test sipRequest.Method == \"INVITE\"" if name == "message-adamb"
                         else "wrap the script in if (sipRequest) { ... }" if name == "busy-adamb"
                         else "answer only when DelegateOf found a delegate")
-                return not_yet("4.4", Problem(f"the script acted on {what}: {describe_run(outcome)}.", hint))
+                return Problem(f"the script acted on {what}: {describe_run(outcome)}.", hint)
             continue
         if not outcome.responds:
             hint = ("look the user up by key: delegates[GetUserAtHost(sipRequest.RequestUri)].delegate -- the "
                     "file has keyColumnName=\"user\" and ignoreCase=\"true\", so case does not matter"
                     if name == "invite-jennyl-mixed-case" else
                     "Respond(302, \"Moved Temporarily\", Concatenate(\"Contact=<sip:\", delegate, \">\"))")
-            return not_yet("4.4", Problem(f"{what} was not answered ({describe_run(outcome)}).", hint))
+            return Problem(f"{what} was not answered ({describe_run(outcome)}).", hint)
         answer = outcome.responds[0]
         if answer.status != 302:
-            return not_yet("4.4", Problem(f"{what} got {answer.status}.",
-                                          "302 Moved Temporarily: the client calls the Contact instead"))
+            return Problem(f"{what} got {answer.status}.",
+                           "302 Moved Temporarily: the client calls the Contact instead")
         contact = _contact(outcome)
         if contact is None or delegate not in contact:
-            return not_yet("4.4", Problem(f"{what}: the 302 carries Contact {contact!r}.",
-                                          f"give the header as a \"Name=value\" string: \"Contact=<{delegate}>\""))
-    return passed("4.4", "A keyed flat-file lookup inside a function, null handled, and a 302 the client "
-                         "follows (notebook 07 shows what the client does with it).", _notes(script))
+            return Problem(f"{what}: the 302 carries Contact {contact!r}.",
+                           f"give the header as a \"Name=value\" string: \"Contact=<{delegate}>\"")
+    return Passed("A keyed flat-file lookup inside a function, null handled, and a 302 the client "
+                  "follows (notebook 07 shows what the client does with it).", warning_lines(script))

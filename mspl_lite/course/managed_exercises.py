@@ -15,8 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..errors import MsplLiteError
-from .feedback import Feedback
-from .harness import Problem, not_yet, passed
+from .feedback import Passed, Problem, exercise_check
 
 __all__ = ["HELPDESK", "helpdesk_trace", "check_helpdesk_handler", "check_documented_or_inferred", "STATEMENTS",
            "HANDLER_VARIANTS", "EXERCISE_ROWS", "SOLUTION_ROWS"]
@@ -89,34 +88,35 @@ HANDLER_VARIANTS: dict[str, tuple[Callable, str]] = {
 
 # --- 9.1 -------------------------------------------------------------------------------------
 
-def check_helpdesk_handler(handler: Any) -> Feedback:
+@exercise_check("9.1")
+def check_helpdesk_handler(handler: Any) -> Problem | Passed:
     """9.1: the handler gets Nuria's call to the Contoso Helpdesk ApplicationEndpoint (200 from HelpdeskBot)."""
     if not callable(handler):
-        return not_yet("9.1", Problem("the answer should be your handler function (on_invite), not "
-                                      f"{type(handler).__name__}.",
-                                      'def on_invite(e): ... then check_exercise("9.1", on_invite)'))
+        return Problem("the answer should be your handler function (on_invite), not "
+                       f"{type(handler).__name__}.",
+                       'def on_invite(e): ... then check_exercise("9.1", on_invite)')
     try:
         trace = helpdesk_trace(handler)
     except MsplLiteError as err:
-        return not_yet("9.1", Problem(f"the managed API refused a call of your handler: {err}",
-                                      "e.Request.Retarget(uri) takes a SIP URI; one CreateBranch() per request sent"))
+        return Problem(f"the managed API refused a call of your handler: {err}",
+                       "e.Request.Retarget(uri) takes a SIP URI; one CreateBranch() per request sent")
     hop = trace.hop("HelpdeskRouter")
     if "the handler raised" in hop.sentence:
-        return not_yet("9.1", Problem(f"your handler raised an exception: {hop.sentence.split('raised ', 1)[1]}. "
-                                      "In managed code the transaction is then left unanswered.",
-                                      "use the managed names: e.Request, e.ServerTransaction"))
+        return Problem(f"your handler raised an exception: {hop.sentence.split('raised ', 1)[1]}. "
+                       "In managed code the transaction is then left unanswered.",
+                       "use the managed names: e.Request, e.ServerTransaction")
     if trace.outcome.kind == "dropped":
-        return not_yet("9.1", Problem("your handler neither sent the request on nor answered it: "
-                                      f"Nuria's client: {trace.outcome.client_experience}.",
-                                      "send it on: e.ServerTransaction.CreateBranch().SendRequest(e.Request)"))
+        return Problem("your handler neither sent the request on nor answered it: "
+                       f"Nuria's client: {trace.outcome.client_experience}.",
+                       "send it on: e.ServerTransaction.CreateBranch().SendRequest(e.Request)")
     if trace.outcome.kind == "responded":
-        return not_yet("9.1", Problem(f"the call was answered {trace.outcome.status} {trace.outcome.reason} by "
-                                      f"{trace.outcome.decided_by}; it should reach the helpdesk.",
-                                      "send the request on instead of answering it"))
+        return Problem(f"the call was answered {trace.outcome.status} {trace.outcome.reason} by "
+                       f"{trace.outcome.decided_by}; it should reach the helpdesk.",
+                       "send the request on instead of answering it")
     app_branches = [b for b in trace.branches if b.kind == "application"]
     if not app_branches:
-        return not_yet("9.1", Problem(f"the call never reached HelpdeskBot: {trace.outcome.summary()}.",
-                                      f"give the request its new target: e.Request.Retarget(\"{HELPDESK}\")"))
+        return Problem(f"the call never reached HelpdeskBot: {trace.outcome.summary()}.",
+                       f"give the request its new target: e.Request.Retarget(\"{HELPDESK}\")")
     branch = app_branches[0]
     if trace.outcome.status != 200:
         if "ms-application-aor header names" in branch.note or "ms-application-aor" in (branch.request or "").lower():
@@ -125,19 +125,19 @@ def check_helpdesk_handler(handler: Any) -> Feedback:
             hint = ("HelpdeskBot matches an ApplicationEndpoint by the To URI, then the Conversation ID, then the "
                     "ms-application-aor header (Greenlee 2014), and To still names Terry (Retarget leaves it, "
                     f"Dn439073): add e.Request.AddHeader(\"ms-application-aor\", \"<{HELPDESK}>\") before sending")
-        return not_yet("9.1", Problem(f"HelpdeskBot received the call but no ApplicationEndpoint took it "
-                                      f"({trace.outcome.status} {trace.outcome.reason}): {branch.note}.", hint))
+        return Problem(f"HelpdeskBot received the call but no ApplicationEndpoint took it "
+                       f"({trace.outcome.status} {trace.outcome.reason}): {branch.note}.", hint)
     if "To header names" in branch.note:
-        return passed("9.1", "The helpdesk endpoint took the call, matched on the To header you rewrote. It works in "
-                             "the lab; the ms-application-aor header does the same without changing what the caller "
-                             "wrote in To.")
+        return Passed("The helpdesk endpoint took the call, matched on the To header you rewrote. It works in "
+                      "the lab; the ms-application-aor header does the same without changing what the caller "
+                      "wrote in To.")
     if "Request.Retarget" in hop.sentence:
         how = ("Retarget gave the request its new target and the chain below routed it to HelpdeskBot; the header "
                "told the UCMA application which endpoint it is for.")
     else:
         how = ("You sent it straight to the application, so nothing below HelpdeskRouter ran; the header told the "
                "UCMA application which endpoint it is for.")
-    return passed("9.1", f"The helpdesk endpoint took the call: {branch.note}. {how}")
+    return Passed(f"The helpdesk endpoint took the call: {branch.note}. {how}")
 
 
 # --- 9.2 -------------------------------------------------------------------------------------
@@ -158,21 +158,22 @@ STATEMENTS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def check_documented_or_inferred(answer: Any) -> Feedback:
+@exercise_check("9.2")
+def check_documented_or_inferred(answer: Any) -> Problem | Passed:
     """9.2: each statement marked "documented" or "inferred"."""
     if not isinstance(answer, dict) or set(answer) != set(STATEMENTS):
-        return not_yet("9.2", Problem("the answer should be the dict of the starter cell: one entry per statement.",
-                                      f"keys: {', '.join(STATEMENTS)}"))
+        return Problem("the answer should be the dict of the starter cell: one entry per statement.",
+                       f"keys: {', '.join(STATEMENTS)}")
     for key, (statement, truth, why) in STATEMENTS.items():
         value = answer[key]
         if not isinstance(value, str) or value.strip().lower() not in ("documented", "inferred"):
-            return not_yet("9.2", Problem(f"{key}: {value!r} is neither \"documented\" nor \"inferred\".",
-                                          "write one of the two words"))
+            return Problem(f"{key}: {value!r} is neither \"documented\" nor \"inferred\".",
+                           "write one of the two words")
         if value.strip().lower() != truth:
-            return not_yet("9.2", Problem(f"{key} ({statement}) is {truth}, not {value.strip().lower()}.",
-                                          f"{why}"))
-    return passed("9.2", "Three sourced facts, two inferences drawn from them: the trace marks them [documented] "
-                         "and [inferred] the same way, so you always know which part to verify on a real pool.")
+            return Problem(f"{key} ({statement}) is {truth}, not {value.strip().lower()}.",
+                           f"{why}")
+    return Passed("Three sourced facts, two inferences drawn from them: the trace marks them [documented] "
+                  "and [inferred] the same way, so you always know which part to verify on a real pool.")
 
 
 # --- the registry rows and the solutions ---------------------------------------------------------

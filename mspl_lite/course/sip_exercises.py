@@ -10,8 +10,8 @@ from typing import Any
 
 from ..errors import SipParseError
 from ..sip import parse_message
-from .feedback import Feedback
-from .harness import Problem, call_function, not_yet, passed
+from .feedback import Passed, Problem, exercise_check
+from .harness import call_function
 from .messages import course_message
 
 __all__ = ["check_routing_target", "check_dialog_id", "check_repaired_message", "BROKEN_INVITE"]
@@ -46,24 +46,25 @@ def _routing_hint(name: str, got: Any, expected: Any) -> str:
     return "read message.request_uri and give it to get_user_at_host"
 
 
-def check_routing_target(func: Any) -> Feedback:
+@exercise_check("1.1")
+def check_routing_target(func: Any) -> Problem | Passed:
     """1.1: ``routing_target(message)`` -> user@host of the Request-URI, or None."""
     if not callable(func):
-        return not_yet("1.1", Problem(f"pass the function itself, not {type(func).__name__}",
-                                      "check_exercise('1.1', routing_target) -- no parentheses after the name"))
+        return Problem(f"pass the function itself, not {type(func).__name__}",
+                       "check_exercise('1.1', routing_target) -- no parentheses after the name")
     for name, what, expected in _ROUTING_CASES:
         got, error = call_function(func, course_message(name))
         if error is not None:
             hint = (_routing_hint("ok-jennyl", None, None) if name == "ok-jennyl" and "AttributeError" in error
                     else "read the error: it happened inside your function")
-            return not_yet("1.1", Problem(f"for {what} your function raised {error}.", hint))
+            return Problem(f"for {what} your function raised {error}.", hint)
         if got != expected:
-            return not_yet("1.1", Problem(f"for {what} your function returned {got!r}; the server routes it "
-                                          f"on {expected!r}." if expected else
-                                          f"for {what} your function returned {got!r}; expected None.",
-                                          _routing_hint(name, got, expected)))
-    return passed("1.1", "Your function reads the routing target from the Request-URI, as the server does, "
-                         "and says None where there is no user (a REGISTER, a response).")
+            return Problem(f"for {what} your function returned {got!r}; the server routes it "
+                           f"on {expected!r}." if expected else
+                           f"for {what} your function returned {got!r}; expected None.",
+                           _routing_hint(name, got, expected))
+    return Passed("Your function reads the routing target from the Request-URI, as the server does, "
+                  "and says None where there is no user (a REGISTER, a response).")
 
 
 # --- 1.2 -------------------------------------------------------------------------------------
@@ -91,24 +92,25 @@ def _dialog_hint(name: str, got: tuple, expected: tuple) -> str:
     return f"expected {expected!r}"
 
 
-def check_dialog_id(func: Any) -> Feedback:
+@exercise_check("1.2")
+def check_dialog_id(func: Any) -> Problem | Passed:
     """1.2: ``dialog_id(message)`` -> (Call-ID, From tag, To tag)."""
     if not callable(func):
-        return not_yet("1.2", Problem(f"pass the function itself, not {type(func).__name__}",
-                                      "check_exercise('1.2', dialog_id)"))
+        return Problem(f"pass the function itself, not {type(func).__name__}",
+                       "check_exercise('1.2', dialog_id)")
     for name, what, expected in _DIALOG_CASES:
         got, error = call_function(func, course_message(name))
         if error is not None:
-            return not_yet("1.2", Problem(f"for {what} your function raised {error}.",
-                                          "read the error: it happened inside your function"))
+            return Problem(f"for {what} your function raised {error}.",
+                           "read the error: it happened inside your function")
         if not (isinstance(got, tuple) and len(got) == 3):
-            return not_yet("1.2", Problem(f"for {what} your function returned {got!r}.",
-                                          "return a tuple of three: (call_id, from_tag, to_tag)"))
+            return Problem(f"for {what} your function returned {got!r}.",
+                           "return a tuple of three: (call_id, from_tag, to_tag)")
         if got != expected:
-            return not_yet("1.2", Problem(f"for {what} your function returned {got!r}.",
-                                          _dialog_hint(name, got, expected)))
-    return passed("1.2", "Call-ID plus the two tags identify the dialog; the INVITE has no To tag yet, and "
-                         "in the BYE the tags have swapped sides with From and To.")
+            return Problem(f"for {what} your function returned {got!r}.",
+                           _dialog_hint(name, got, expected))
+    return Passed("Call-ID plus the two tags identify the dialog; the INVITE has no To tag yet, and "
+                  "in the BYE the tags have swapped sides with From and To.")
 
 
 # --- 1.3 -------------------------------------------------------------------------------------
@@ -132,11 +134,12 @@ Hello, this is a test.
 _TYPOGRAPHIC_QUOTES = ("\u201c", "\u201d", "\u201e", "\u00ab", "\u00bb")
 
 
-def check_repaired_message(text: Any) -> Feedback:
+@exercise_check("1.3")
+def check_repaired_message(text: Any) -> Problem | Passed:
     """1.3: the repaired INVITE parses and still says what it said."""
     if not isinstance(text, str):
-        return not_yet("1.3", Problem(f"the answer should be the message text (a str), not {type(text).__name__}",
-                                      "edit the text between the triple quotes"))
+        return Problem(f"the answer should be the message text (a str), not {type(text).__name__}",
+                       "edit the text between the triple quotes")
     try:
         msg = parse_message(text, filename="exercise-1.3.sip")
     except SipParseError as err:
@@ -146,9 +149,9 @@ def check_repaired_message(text: Any) -> Feedback:
         if any(q in (first.source or "") for q in _TYPOGRAPHIC_QUOTES):
             hint = ("those are typographic quotes (\u201c \u201d), as word processors and mail clients write them: "
                     "SIP needs straight double quotes (\")")
-        return not_yet("1.3", Problem(
+        return Problem(
             f"the parser still finds {count} problem{'s' if count > 1 else ''}; the first is on line {first.line}: "
-            f"{first.message}.", hint, tuple(d.render() for d in err.diagnostics)))
+            f"{first.message}.", hint, tuple(d.render() for d in err.diagnostics))
     checks = (
         (getattr(msg, "method", None) == "INVITE" and str(getattr(msg, "request_uri", "")) == "sip:jennyl@contoso.com",
          "the request line changed", "keep INVITE sip:jennyl@contoso.com SIP/2.0"),
@@ -161,7 +164,7 @@ def check_repaired_message(text: Any) -> Feedback:
     )
     for ok, what, hint in checks:
         if not ok:
-            return not_yet("1.3", Problem(f"it parses, but {what}.", hint))
-    return passed("1.3", "It parses and still says the same thing. The three faults -- typographic quotes from a "
-                         "word processor, a header without ':', a Content-Length that does not match -- are the "
-                         "usual ones in messages pasted from e-mails and documents.")
+            return Problem(f"it parses, but {what}.", hint)
+    return Passed("It parses and still says the same thing. The three faults -- typographic quotes from a "
+                  "word processor, a header without ':', a Content-Length that does not match -- are the "
+                  "usual ones in messages pasted from e-mails and documents.")

@@ -24,6 +24,7 @@ class Solution:
     why: str
 
     def text(self) -> str:
+        """The whole solution as plain text: the code, then why it works."""
         return f"Solution {self.exercise}\n\n{self.code.strip()}\n\nWhy: {self.why}"
 
     def __str__(self) -> str:

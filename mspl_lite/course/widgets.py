@@ -24,13 +24,11 @@ from ..errors import InputError
 from ..language import compile_script
 from ..sip import (get_display_name, get_host_name, get_parameter_value, get_scheme, get_uri, get_uri_parameter,
                    get_user_at_host, get_user_name)
-from ..view.widgets.common import WHOLE_LABEL
+from ..view.widgets.common import WHOLE_LABEL, WidgetBox, pre
 from .messages import course_message
 
 __all__ = ["MessageExplorer", "FilterExplorer", "ScriptPlayground", "explain_field", "filter_report",
            "run_report", "EXPLORER_MESSAGES", "FILTER_MESSAGES"]
-
-_PRE = '<pre style="margin:4px 0;white-space:pre-wrap">{}</pre>'
 
 
 def _picker_layout() -> w.Layout:
@@ -46,15 +44,6 @@ def _esc(value: Any) -> str:
 def _mspl(value: str | None) -> str:
     """A helper's result as MSPL shows it: a quoted string, or null."""
     return "null" if value is None else '"' + value + '"'
-
-
-class _Widget(w.VBox):
-    """A VBox whose plain-text form tells a reader of the stored notebook to run the cell."""
-
-    label = "widget"
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}: run this cell to use the {self.label} (widgets need a live kernel)"
 
 
 # =============================================================================================
@@ -110,7 +99,7 @@ def explain_field(message_name: str, field: str) -> str:
             f'<th style="text-align:left">returns</th></tr>{body}</table>')
 
 
-class MessageExplorer(_Widget):
+class MessageExplorer(WidgetBox):
     """Pick a message and a field; see the value and the MSPL address functions' results."""
 
     label = "message explorer"
@@ -172,7 +161,7 @@ def filter_report(method_names: str, reason_codes: str, proxy_by_default: bool) 
         manifest = parse_manifest(text, filename="FirstApp.am")
     except InputError as err:
         return ("<p><b>The manifest does not load</b> (the server would refuse it):</p>"
-                + _PRE.format(_esc(str(err))))
+                + pre(str(err)))
     fe = FrontEnd()
     fe.register(manifest, priority=fe.chain.index("UserServices"))
     rows = []
@@ -194,10 +183,10 @@ def filter_report(method_names: str, reason_codes: str, proxy_by_default: bool) 
     head = "".join(f'<th style="text-align:left">{h}</th>'
                    for h in ("message", "the request", "the final response", "outcome"))
     return (f"<table><tr>{head}</tr>{body}</table>"
-            "<details><summary>the manifest</summary>" + _PRE.format(_esc(text)) + "</details>")
+            "<details><summary>the manifest</summary>" + pre(text) + "</details>")
 
 
-class FilterExplorer(_Widget):
+class FilterExplorer(WidgetBox):
     """Change the filters and proxyByDefault of an application just above UserServices; see what it sees."""
 
     label = "filter explorer"
@@ -236,23 +225,23 @@ def run_report(script_text: str, message_name: str) -> str:
     try:
         script = compile_script(script_text, filename="playground.mspl")
     except InputError as err:
-        return "<p><b>Does not compile</b> (CompileSPL.exe would refuse it):</p>" + _PRE.format(_esc(str(err)))
+        return "<p><b>Does not compile</b> (CompileSPL.exe would refuse it):</p>" + pre(str(err))
     run = script.run(course_message(message_name))
     parts = []
     if script.warnings:
-        parts.append("<p><b>Warnings</b></p>" + _PRE.format(_esc("\n".join(d.render() for d in script.warnings))))
+        parts.append("<p><b>Warnings</b></p>" + pre("\n".join(d.render() for d in script.warnings)))
     log = "\n".join(str(e) for e in run.log) or "(nothing logged)"
-    parts.append("<p><b>Log</b></p>" + _PRE.format(_esc(log)))
+    parts.append("<p><b>Log</b></p>" + pre(log))
     decisions = "\n".join(str(d) for d in run.dispositions) or "(no routing action)"
-    parts.append("<p><b>Decisions</b></p>" + _PRE.format(_esc(decisions)))
+    parts.append("<p><b>Decisions</b></p>" + pre(decisions))
     if run.critical_errors:
         parts.append("<p><b>Critical error</b> (the script stopped here)</p>"
-                     + _PRE.format(_esc("\n".join(e.render() for e in run.critical_errors))))
+                     + pre("\n".join(e.render() for e in run.critical_errors)))
     parts.append(f"<p>{run.steps} steps.</p>")
     return "".join(parts)
 
 
-class ScriptPlayground(_Widget):
+class ScriptPlayground(WidgetBox):
     """Edit a short MSPL script, pick a message, press Run: see the log, decisions and errors."""
 
     label = "script playground"

@@ -20,37 +20,16 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..errors import MsplLiteError
+from ..view import ladder_diagram
+from ..view.widgets.common import WidgetBox, diagram_html, pre
 from .variants import variant
 
 __all__ = ["CriticalErrorBench", "DispatchLab", "CapstoneBench", "bench_html", "dispatch_html", "case_html",
            "BENCH_MESSAGES", "Send"]
 
-_PRE = '<pre style="margin:4px 0;white-space:pre-wrap">{}</pre>'
-
 
 def _esc(value: Any) -> str:
     return html.escape(str(value))
-
-
-def _diagram(trace) -> str:
-    """The ladder diagram of ``trace`` as inline SVG (or why it cannot be drawn)."""
-    from ..view import ladder_diagram
-    from ..view.widgets.common import inline_svg
-
-    try:
-        return f'<div class="mspl-diagram">{inline_svg(ladder_diagram(trace).svg())}</div>'
-    except MsplLiteError as err:
-        return "<p><b>The diagram cannot be drawn:</b></p>" + _PRE.format(_esc(err))
-
-
-class _Widget(w.VBox):
-    """A VBox whose plain-text form tells a reader of the stored notebook to run the cell."""
-
-    label = "widget"
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}: run this cell to use the {self.label} (widgets need a live kernel)"
 
 
 # =============================================================================================
@@ -100,7 +79,7 @@ def bench_html(sends: list[Send], app: str, count: int, enabled: bool) -> str:
             f"{rows}</table>")
 
 
-class CriticalErrorBench(_Widget):
+class CriticalErrorBench(WidgetBox):
     """Send messages through one Front End, again and again: the critical error count is kept across sends."""
 
     label = "critical error bench"
@@ -165,19 +144,19 @@ def dispatch_html(variant_label: str, default_endpoint: bool) -> str:
         text = default_lab_text().replace("default_routing_endpoint = false", "default_routing_endpoint = true")
         lab = parse_lab(text, filename="lab.toml")
     trace = helpdesk_trace(handler, lab=lab)
-    parts = ["<p><b>The handler</b> (as C#, in the managed application):</p>", _PRE.format(_esc(csharp)),
+    parts = ["<p><b>The handler</b> (as C#, in the managed application):</p>", pre(csharp),
              f"<p><b>Outcome:</b> {_esc(trace.outcome.summary())}</p>"]
     for b in trace.branches:
         if b.kind == "application":
             parts.append(f"<p><b>At HelpdeskBot:</b> {_esc(b.note)}</p>")
     notes = [str(n) for n in trace.notes if n.kind in ("documented", "inferred", "hint")]
     if notes:
-        parts.append("<p><b>Notes</b> (documented / inferred / hint)</p>" + _PRE.format(_esc("\n".join(notes))))
-    parts.append(_diagram(trace))
+        parts.append("<p><b>Notes</b> (documented / inferred / hint)</p>" + pre("\n".join(notes)))
+    parts.append(diagram_html(ladder_diagram(trace)))
     return "".join(parts)
 
 
-class DispatchLab(_Widget):
+class DispatchLab(WidgetBox):
     """Choose the managed handler behind Dispatch("OnInvite"); see where Nuria's call ends up."""
 
     label = "dispatch lab"
@@ -205,10 +184,10 @@ class DispatchLab(_Widget):
 
 def case_html(manifest_text: str, exceptions_text: str, index: int) -> str:
     """HTML: what the spec expects of case ``index``, what the application did, and the ladder diagram."""
-    from .capstone import CASES, _load_problem, run_case
+    from .capstone import CASES, application_problem, run_case
 
     case = CASES[index]
-    problem = _load_problem(manifest_text, exceptions_text)
+    problem = application_problem(manifest_text, exceptions_text)
     expected = {"untouched": "AfterHours leaves it alone", "delegate": "Nuria's phone rings, not Jenny's",
                 "voicemail": "voice mail answers; Adam's desk phone does not ring"}[case.expect]
     parts = [f"<p><b>hours.txt:</b> {_esc(case.hours)} &mdash; <b>expected:</b> {_esc(expected)}</p>"]
@@ -217,7 +196,7 @@ def case_html(manifest_text: str, exceptions_text: str, index: int) -> str:
         if problem.hint:
             parts.append(f"<p><b>Hint:</b> {_esc(problem.hint)}</p>")
         if problem.details:
-            parts.append(_PRE.format(_esc("\n".join(problem.details))))
+            parts.append(pre("\n".join(problem.details)))
         return "".join(parts)
     result = run_case(manifest_text, exceptions_text, case)
     verdict = "passes" if result.passed else "fails"
@@ -226,12 +205,12 @@ def case_html(manifest_text: str, exceptions_text: str, index: int) -> str:
         parts.append(f"<p><b>Hint:</b> {_esc(case.hint)}</p>")
     log = [str(entry) for entry in result.trace.log]
     if log:
-        parts.append("<p><b>Log</b></p>" + _PRE.format(_esc("\n".join(log))))
-    parts.append(_diagram(result.trace))
+        parts.append("<p><b>Log</b></p>" + pre("\n".join(log)))
+    parts.append(diagram_html(ladder_diagram(result.trace)))
     return "".join(parts)
 
 
-class CapstoneBench(_Widget):
+class CapstoneBench(WidgetBox):
     """Pick a case of the capstone battery; see what your AfterHours did with it, as a ladder diagram."""
 
     label = "capstone bench"

@@ -58,7 +58,7 @@ def _methods_text(methods: Iterable[str] | None) -> str:
 
 
 def chain_rows(chain_or_frontend: Any) -> list[dict]:
-    """One dict per application as the diagram shows it (also used by the chain editor widget)."""
+    """One dict per application as the diagram shows it: priority, name, kind, state, filters, role."""
     apps, _ = _apps(chain_or_frontend)
     rows = []
     for priority, app in enumerate(apps):
@@ -113,7 +113,7 @@ def _kind_words(row: dict) -> str:
 
 def chain_diagram(chain_or_frontend: Any, *, title: str | None = None) -> Diagram:
     """The chain as a pipeline (a Chain, a FrontEnd, or a list of ServerApplication rows)."""
-    apps, lab = _apps(chain_or_frontend)
+    _, lab = _apps(chain_or_frontend)
     rows = chain_rows(chain_or_frontend)
     pool = getattr(getattr(chain_or_frontend, "chain", chain_or_frontend), "pool", None) or getattr(lab, "pool", "")
     heading = title or (f"Server applications of {pool}" if pool else "Server applications")

@@ -19,7 +19,7 @@ class Html(str):
 
 
 def html_escape(text: str) -> str:
-    """Escape text for an HTML-like label (graphviz reads entities, not raw < > &)."""
+    """Escape text for an HTML-like label or SVG text (both read entities, not raw < > & ")."""
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&quot;"))
 
@@ -79,14 +79,12 @@ def _id(name: str) -> str:
 class DotWriter:
     """Collects the statements of one digraph; ``text()`` gives the DOT, ``nodes`` counts nodes."""
 
-    __slots__ = ("name", "_lines", "_depth", "nodes", "edges")
+    __slots__ = ("_lines", "_depth", "nodes")
 
     def __init__(self, name: str, graph: dict, node: dict | None = None, edge: dict | None = None):
-        self.name = name
         self._lines = [f"digraph {_id(name)} {{"]
         self._depth = 1
         self.nodes: list[str] = []
-        self.edges: list[tuple[str, str]] = []
         self._stmt(f"graph{_attrs(graph)};")
         if node:
             self._stmt(f"node{_attrs(node)};")
@@ -95,10 +93,6 @@ class DotWriter:
 
     def _stmt(self, text: str) -> None:
         self._lines.append("  " * self._depth + text)
-
-    def comment(self, text: str) -> None:
-        """A // comment line."""
-        self._stmt(f"// {' '.join(text.split())}")
 
     def node(self, name: str, **attrs) -> str:
         """Add a node; returns its id."""
@@ -109,7 +103,6 @@ class DotWriter:
     def edge(self, tail: str, head: str, *, tail_port: str | None = None, head_port: str | None = None,
              **attrs) -> None:
         """Add an edge, optionally from/to a compass port ("e", "sw", ...)."""
-        self.edges.append((tail, head))
         t = _id(tail) + (f":{tail_port}" if tail_port else "")
         h = _id(head) + (f":{head_port}" if head_port else "")
         self._stmt(f"{t} -> {h}{_attrs(attrs)};")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..frontend.trace import Trace
-from .dot import short, wrap
+from .dot import html_escape, short, wrap
 from .render import Diagram
 from .trace_diagram import answering_branch, change_lines, request_line, response_action, sender_name
 
@@ -144,15 +144,11 @@ def ladder_steps(trace: Trace) -> list[Step]:
     return steps
 
 
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-
-
 def _text(x: int, y: int, text: str, *, size: int = 11, weight: str = "normal", anchor: str = "middle",
           fill: str = "black") -> str:
     bold = ' font-weight="bold"' if weight == "bold" else ""
     return (f'<text x="{x}" y="{y}" text-anchor="{anchor}" font-size="{size}"{bold} fill="{fill}">'
-            f"{_esc(text)}</text>")
+            f"{html_escape(text)}</text>")
 
 
 def ladder_diagram(trace: Trace, *, title: str | None = None) -> Diagram:
@@ -169,8 +165,8 @@ def ladder_diagram(trace: Trace, *, title: str | None = None) -> Diagram:
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="{_FONT}" role="img">',
-        f"<title>{_esc('SIP ladder: ' + heading)}</title>",
-        "<desc>" + _esc("; ".join(f"{lanes[s.source][0]} -> {lanes[s.target][0]}: {s.text}" if s.kind != "note"
+        f"<title>{html_escape('SIP ladder: ' + heading)}</title>",
+        "<desc>" + html_escape("; ".join(f"{lanes[s.source][0]} -> {lanes[s.target][0]}: {s.text}" if s.kind != "note"
                                   else f"{lanes[s.source][0]}: {s.text}" for s in steps)) + "</desc>",
         '<defs><marker id="req" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
         'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="black"/></marker>'

@@ -114,5 +114,6 @@ def response_edge() -> dict:
 
 
 def style_of(attrs: dict) -> set[str]:
-    """The style words of a node's attribute dict (tests and the comparison read it)."""
+    """The style words of a node's attribute dict ("rounded,filled" -> {"rounded", "filled"}); the tests
+    read the diagrams' DOT with it."""
     return {s for s in str(attrs.get("style", "")).split(",") if s}

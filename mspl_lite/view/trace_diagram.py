@@ -13,6 +13,7 @@ as not run because their Hop says ``ran=False`` (``why="routed"``), never by pos
 from __future__ import annotations
 
 from ..frontend.trace import Branch, Hop, ResponseHop, Trace
+from ..sip import get_display_name, get_uri, parse_message
 from . import style as st
 from .dot import DotWriter, Html, label, short, wrap
 from .render import Diagram
@@ -26,17 +27,14 @@ _PASSING = ("", "passed it on", "passed on", "passed")
 def request_line(trace: Trace) -> str:
     """The message's first line without the SIP version: 'MESSAGE sip:terrya@contoso.com'."""
     first = trace.message.split("\n", 1)[0].strip()
-    for suffix in (" SIP/2.0",):
-        if first.upper().endswith(suffix):
-            first = first[: -len(suffix)]
+    if first.upper().endswith(" SIP/2.0"):
+        first = first[: -len(" SIP/2.0")]
     return first or f"{trace.method} {trace.request_uri}".strip()
 
 
 def sender_name(trace: Trace) -> str:
     """Who sent the message: the From display name, else its address, else 'the sender'."""
     try:
-        from ..sip import get_display_name, get_uri, parse_message
-
         message = parse_message(trace.message)
         sender = message.get("From")
         name = get_display_name(sender) if sender else None

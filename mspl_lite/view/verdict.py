@@ -18,7 +18,7 @@ from ..frontend.trace import Hop, Trace
 from .style import why_short
 from .trace_diagram import change_lines, destination_name, outcome_line
 
-__all__ = ["Difference", "differences", "differing_apps", "verdict", "destination_name", "short_name"]
+__all__ = ["Difference", "differences", "differing_apps", "verdict", "short_name"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,10 +60,10 @@ def short_name(title: str) -> str:
 def differences(a: Trace, b: Trace) -> tuple[Difference, ...]:
     """Every difference between two traces of (usually) the same message, hops first."""
     found: list[Difference] = []
-    b_hops = {h.app: h for h in b.hops}
-    names = [h.app for h in a.hops] + [h.app for h in b.hops if h.app not in {x.app for x in a.hops}]
     a_hops = {h.app: h for h in a.hops}
-    for name in names:
+    b_hops = {h.app: h for h in b.hops}
+    # a's applications in a's order, then those only b has.
+    for name in list(a_hops) + [n for n in b_hops if n not in a_hops]:
         ha, hb = a_hops.get(name), b_hops.get(name)
         ran_a, ran_b = bool(ha and ha.ran), bool(hb and hb.ran)
         if ran_a != ran_b:

@@ -1,4 +1,5 @@
-"""What the three widgets share: sample messages, inline SVG, diagnostics as HTML, manifests in memory.
+"""What the notebook widgets share (these three and the course's): sample messages, diagrams and
+diagnostics as HTML, manifests in memory, the plain-text form of a widget in a stored notebook.
 
 Widgets only set ``HTML.value`` and ``Label.value`` (never print into an Output widget), so a
 notebook run by nbval replays them exactly.
@@ -12,11 +13,14 @@ from functools import lru_cache
 from importlib import resources
 from xml.sax.saxutils import quoteattr
 
+import ipywidgets as W
+
 from ...errors import Diagnostic, InputError, MsplLiteError, source_line
 
 __all__ = [
-    "OWN_MESSAGE", "WHOLE_LABEL", "sample_messages", "choice_buttons", "inline_svg", "pre", "diagnostics_html",
-    "error_html", "critical_errors_html", "build_manifest", "manifest_xml",
+    "OWN_MESSAGE", "WHOLE_LABEL", "sample_messages", "choice_buttons", "inline_svg", "diagram_html", "pre",
+    "diagnostics_html", "error_html", "critical_errors_html", "build_manifest",
+    "manifest_xml", "run_cell_note", "widget_bundle", "WidgetBox",
 ]
 
 #: The message picker's entry for a message the learner wrote or edited.
@@ -53,8 +57,6 @@ def choice_buttons(options, value, description: str, *, label_width: str = "init
     button is as wide as its text, and the description sits before the buttons; ``label_width``
     (e.g. "6.5em") lines up the buttons of controls stacked one above the other.
     """
-    import ipywidgets as W
-
     buttons = W.ToggleButtons(options=options, value=value, description=description,
                               style={"button_width": "auto", "description_width": label_width},
                               layout=W.Layout(display="flex", flex_flow="row", align_items="baseline"))
@@ -69,6 +71,14 @@ def inline_svg(svg: str) -> str:
     """SVG text ready to sit inside HTML: no XML prolog, and it shrinks to the notebook's width."""
     body = _PROLOG.sub("", svg, count=1)
     return body.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
+
+
+def diagram_html(diagram) -> str:
+    """A Diagram as inline SVG in a widget's page; when it cannot be drawn (no renderer), why."""
+    try:
+        return f'<div class="mspl-diagram">{inline_svg(diagram.svg())}</div>'
+    except MsplLiteError as err:
+        return error_html(err, "The diagram cannot be drawn:")
 
 
 def pre(text: str, cls: str = "mspl-text") -> str:
@@ -136,12 +146,26 @@ def build_manifest(script: str, *, filename: str, app_uri: str, method_names: st
     return replace(manifest, filename=filename, source=script, script=script, script_line=1, script_column=1)
 
 
+def run_cell_note(name: str, what: str = "the widget") -> str:
+    """A widget's plain-text form: a reader of the stored notebook (or a kernel without the widget
+    front end) is told to run the cell, instead of the ``VBox(children=(...`` dump of ipywidgets."""
+    return f"{name}: run this cell to use {what} (widgets need a live kernel)"
+
+
 def widget_bundle(ui, name: str, **kwargs):
-    """The widget's display bundle, with a plain-text form that tells a reader of the stored
-    notebook (or a kernel without the widget front end) to run the cell, instead of the
-    ``VBox(children=(...`` dump ipywidgets writes there."""
+    """The display bundle of the widget whose controls are ``ui``, its plain text run_cell_note(name)."""
     bundle = ui._repr_mimebundle_(**kwargs)
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     if isinstance(data, dict) and "text/plain" in data:
-        data["text/plain"] = f"{name}: run this cell to use the widget (widgets need a live kernel)"
+        data["text/plain"] = run_cell_note(name)
     return bundle
+
+
+class WidgetBox(W.VBox):
+    """A widget that is itself a VBox; its plain text (ipywidgets shows the repr) is run_cell_note,
+    naming it by ``label``."""
+
+    label = "widget"
+
+    def __repr__(self) -> str:
+        return run_cell_note(type(self).__name__, f"the {self.label}")

@@ -2,8 +2,9 @@
 
 One control chooses what differs: the disposition (ProxyRequest vs RetargetRequest) or where
 the application sits (above the routing applications, just above UserServices as the SDK asks
-of an application that calls RetargetRequest (Dn439073), vs last in the chain). The other controls fix the rest: the disposition or position not being compared, the
-message, the address the application sends it to. The application is a two-line MSPL script
+of an application that calls RetargetRequest (Dn439073), vs last in the chain). The other
+controls fix the rest: the disposition or position not being compared, the message, the address
+the application sends it to. The application is a two-line MSPL script
 built in memory; the verdict line is computed from the two traces (verdict.py).
 """
 from __future__ import annotations
@@ -13,10 +14,10 @@ import time
 
 import ipywidgets as W
 
-from ...errors import MsplLiteError
+from ...frontend import FrontEnd, load_lab
 from ..compare import compare_diagram
 from ..verdict import verdict
-from .common import (WHOLE_LABEL, build_manifest, choice_buttons, error_html, inline_svg, sample_messages,
+from .common import (WHOLE_LABEL, build_manifest, choice_buttons, diagram_html, error_html, sample_messages,
                      widget_bundle)
 
 __all__ = ["CompareLab", "redirect_script"]
@@ -46,9 +47,6 @@ class CompareLab:
     def __init__(self, *, message: str = "im-with-link.sip", target: str = "sip:nuriag@contoso.com",
                  vary: str = "disposition", disposition: str = "ProxyRequest", position: str = "above",
                  lab=None, run: bool = True):
-        from ...frontend import FrontEnd, load_lab
-
-        self._FrontEnd = FrontEnd
         self.lab = lab if lab is not None else load_lab()
         self._samples = sample_messages()
         # One label column, so the three rows of buttons start at the same place.
@@ -80,7 +78,7 @@ class CompareLab:
                                   filename=f"{APP_NAME}.mspl", app_uri=f"http://www.contoso.com/{APP_NAME}",
                                   method_names=method, proxy_by_default=True, reason_codes="NONE",
                                   allow_before_user_services=True)
-        fe = self._FrontEnd(self.lab)
+        fe = FrontEnd(self.lab)
         # "above": just above UserServices, where the SDK requires a RetargetRequest application
         # to sit (Dn439073), and both sides of a comparison sit in the same place;
         # "below": past the end, i.e. last.
@@ -111,22 +109,18 @@ class CompareLab:
             a = self._trace(*a_cfg)
             b = self._trace(*b_cfg)
             line = verdict(a, b, names)
-            svg = compare_diagram(a, b, titles=titles, names=names).svg()
-        except MsplLiteError as err:
+            diagram = compare_diagram(a, b, titles=titles, names=names)
+        except Exception as err:  # noqa: BLE001 - shown in place; error_html words a bug as one
             self.last_error = err
             self.traces = None
             self.verdict.value = ""
             self.result.value = error_html(err, "Cannot compare:")
             self.status.value = "error: change the settings"
             return None
-        except Exception as err:  # noqa: BLE001 - a bug must not break the learner's widget
-            self.last_error = err
-            self.result.value = error_html(err, "Something went wrong:")
-            return None
         self.last_error = None
         self.traces = (a, b)
         self.verdict.value = f'<p style="font-size:110%"><b>What changed:</b> {html.escape(line)}</p>'
-        self.result.value = f'<div class="mspl-diagram">{inline_svg(svg)}</div>'
+        self.result.value = diagram_html(diagram)
         self.status.value = f"updated in {(time.perf_counter() - start) * 1000:.0f} ms"
         return a, b
 

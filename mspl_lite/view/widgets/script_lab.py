@@ -14,11 +14,12 @@ import time
 
 import ipywidgets as W
 
-from ...errors import MsplLiteError
+from ...errors import InputError
+from ...frontend import FrontEnd, load_lab
 from ..ladder import ladder_diagram
 from ..trace_diagram import outcome_line, transaction_diagram
-from .common import (OWN_MESSAGE, WHOLE_LABEL, build_manifest, choice_buttons, critical_errors_html,
-                     diagnostics_html, error_html, inline_svg, pre, sample_messages, widget_bundle)
+from .common import (OWN_MESSAGE, WHOLE_LABEL, build_manifest, choice_buttons, critical_errors_html, diagnostics_html,
+                     diagram_html, error_html, pre, sample_messages, widget_bundle)
 
 __all__ = ["ScriptLab", "DEFAULT_SCRIPT"]
 
@@ -43,9 +44,6 @@ class ScriptLab:
                  priority: int | None = None, method_names: str = "MESSAGE", proxy_by_default: bool = True,
                  reason_codes: str = "NONE", allow_before_user_services: bool = False, lab=None,
                  app_name: str = "LabApp", run: bool = True):
-        from ...frontend import FrontEnd, load_lab
-
-        self._FrontEnd = FrontEnd
         self.lab = lab if lab is not None else load_lab()
         self.app_name = app_name
         samples = sample_messages()
@@ -78,6 +76,7 @@ class ScriptLab:
         self.result = W.HTML(value="")
         self.last_trace = None
         self.last_error: BaseException | None = None
+        self._warnings: list = []   # the checker's warnings of the script last run
 
         self.message_picker.observe(self._on_pick, names="value")
         self.message.observe(self._on_message_edit, names="value")
@@ -135,7 +134,7 @@ class ScriptLab:
             method_names=self.method_names.value.strip() or "ALL", proxy_by_default=self.proxy_by_default.value,
             reason_codes=self.reason_codes.value.strip() or "NONE",
             allow_before_user_services=self.allow_before.value)
-        fe = self._FrontEnd(self.lab)
+        fe = FrontEnd(self.lab)
         fe.register(manifest, self.priority.value)
         return fe, manifest
 
@@ -144,19 +143,16 @@ class ScriptLab:
         start = time.perf_counter()
         self.last_trace = None
         self.last_error = None
+        # Every failure is shown in place (error_html words a bug in mspl-lite as one): never a traceback.
         try:
-            fe, manifest = self.build_front_end()
-        except MsplLiteError as err:
-            return self._fail(err, "The application could not be registered:" if not hasattr(err, "diagnostics")
-                              else "The script or its manifest has errors:", start)
-        except Exception as err:  # noqa: BLE001 - a bug must not break the learner's widget
-            return self._fail(err, "Something went wrong:", start)
+            fe, _ = self.build_front_end()
+        except Exception as err:  # noqa: BLE001
+            return self._fail(err, "The script or its manifest has errors:" if isinstance(err, InputError)
+                              else "The application could not be registered:", start)
         try:
             trace = fe.send(self.message.value, filename=MESSAGE_FILE)
-        except MsplLiteError as err:
-            return self._fail(err, "The message could not be sent:", start)
         except Exception as err:  # noqa: BLE001
-            return self._fail(err, "Something went wrong:", start)
+            return self._fail(err, "The message could not be sent:", start)
         self.last_trace = trace
         self._warnings = list(getattr(fe.chain.get(self.app_name).script, "warnings", ()) or ())
         self._show()
@@ -180,11 +176,7 @@ class ScriptLab:
         parts.append(critical_errors_html(trace, self.script.value, SCRIPT_FILE))
         if self._warnings:
             parts.append(diagnostics_html(self._warnings, "Warnings:"))
-        diagram = ladder_diagram(trace) if self.view.value == "ladder" else transaction_diagram(trace)
-        try:
-            parts.append(f'<div class="mspl-diagram">{inline_svg(diagram.svg())}</div>')
-        except MsplLiteError as err:
-            parts.append(error_html(err, "The diagram cannot be drawn:"))
+        parts.append(diagram_html(ladder_diagram(trace) if self.view.value == "ladder" else transaction_diagram(trace)))
         if trace.log:
             parts.append("<b>Log</b>" + pre("\n".join(str(entry) for entry in trace.log)))
         if trace.notes:
