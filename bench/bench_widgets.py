@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mspl_lite.frontend import FrontEnd, sample_path  # noqa: E402
+from mspl_lite.frontend import FrontEnd, sample_comparison, sample_path  # noqa: E402
+from mspl_lite.frontend.samples import COMPARISON_APPS, COMPARISON_TITLES  # noqa: E402
 from mspl_lite.view import (chain_diagram, compare_diagram, ladder_diagram,  # noqa: E402
                             transaction_diagram)
 from mspl_lite.view import render as render_module  # noqa: E402
@@ -83,18 +84,16 @@ def widget_updates(repeats: int) -> list[tuple[str, float, list[float]]]:
 
 def sample_diagrams():
     """One diagram of each kind from real traces of the lab."""
-    traces = []
-    for app in ("redirect-im-proxy.am", "redirect-im-retarget.am"):
-        fe = FrontEnd()
-        fe.register(str(sample_path(f"apps/{app}")))
-        traces.append(fe.send(sample_path("messages/im-with-link.sip").read_text()))
+    traces = sample_comparison("im-with-link.sip")
     voicemail = FrontEnd().send(sample_path("messages/invite-adamb.sip").read_text())
+    # The chain diagram draws a chain, not a trace: the Front End of the retarget side.
+    fe = FrontEnd()
+    fe.register(str(sample_path(f"apps/{COMPARISON_APPS[1]}")))
     return [
         ("chain", chain_diagram(fe)),
         ("transaction (IM, retarget)", transaction_diagram(traces[1])),
         ("transaction (fork + voice mail)", transaction_diagram(voicemail)),
-        ("comparison", compare_diagram(*traces, titles=('ProxyRequest("sip:nuriag@contoso.com")',
-                                                        'RetargetRequest("sip:nuriag@contoso.com")'))),
+        ("comparison", compare_diagram(*traces, titles=COMPARISON_TITLES)),
     ], traces, voicemail
 
 

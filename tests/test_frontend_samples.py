@@ -74,3 +74,17 @@ def test_a_response_entering_the_server_climbs_the_whole_chain():
     watch = [r for r in trace.responses if r.app == "Watch4xx"][0]
     assert not watch.ran and watch.why == "response-filter"
     assert trace.outcome.status == 200 and "192.0.2.31" in trace.outcome.destination
+
+
+def test_sample_comparison_sends_one_sample_through_the_proxyrequest_sample_and_its_retarget_twin():
+    from mspl_lite.frontend import sample_comparison
+
+    proxied, retargeted = sample_comparison()
+    assert proxied.hop("RedirectImProxy").ran and retargeted.hop("RedirectImRetarget").ran
+    # ProxyRequest(uri) routes at once: IIMFilter never sees the link; RetargetRequest lets it run.
+    assert not proxied.hop("IIMFilter").ran and retargeted.hop("IIMFilter").ran
+    assert "look at http://www.fabrikam.com" in proxied.outcome.forwarded
+    assert "look at _http://www.fabrikam.com" in retargeted.outcome.forwarded  # neutralised
+    assert sample_comparison() == (proxied, retargeted)  # a fresh Front End each time: same traces
+    other, _ = sample_comparison("im-to-nuriag.sip")
+    assert other.request_uri == "sip:nuriag@contoso.com"

@@ -88,3 +88,15 @@ def test_hop_lookup_and_ran():
     with pytest.raises(KeyError):
         trace.hop("NoSuchApp")
     assert isinstance(trace, Trace)
+
+
+def test_a_critical_note_points_into_its_script_with_a_caret():
+    from mspl_lite.frontend.trace import CriticalNote
+
+    note = CriticalNote(app="Forker", message="Fork without BeginFork", line=2, column=5, count=1)
+    script = "if (sipRequest) {\n    Fork(\"sip:a@contoso.com\");\n}\n"
+    d = note.diagnostic(script, "forker.mspl")
+    assert d.render() == ("forker.mspl:2:5: error: critical error: Fork without BeginFork (1 of 10)\n"
+                          "        Fork(\"sip:a@contoso.com\");\n"
+                          "        ^")
+    assert note.diagnostic(script, "forker.mspl", hint="fix it").render().endswith("\n    hint: fix it")

@@ -736,6 +736,20 @@ def test_invalid_utf8_is_located(tmp_path):
     assert "save the file as UTF-8" in d.hint
 
 
+def test_undecodable_byte_is_located_in_characters_and_lines_as_expat_counts(tmp_path):
+    # The UTF-8 "é" before the cp1252 quote is one column, and a bare CR ends a line.
+    (tmp_path / "mixed.am").write_bytes(b'<?xml version="1.0"?>\r<x a="caf\xc3\xa9 \x93ALL\x94"/>')
+    with pytest.raises(ManifestError) as info:
+        load_manifest(tmp_path / "mixed.am")
+    d = info.value.first
+    assert (d.line, d.column, d.code) == (2, 12, "encoding")
+    assert d.source == '<x a="café \ufffdALL\ufffd"/>'
+    (tmp_path / "u16.am").write_bytes("ab\r\ncd".encode("utf-16") + b"\x00\xd8")
+    with pytest.raises(ManifestError) as info:
+        load_manifest(tmp_path / "u16.am")
+    assert (info.value.first.line, info.value.first.column) == (2, 3)
+
+
 def test_missing_manifest_is_a_manifest_error(tmp_path):
     with pytest.raises(ManifestError) as info:
         load_manifest(tmp_path / "nope.am")

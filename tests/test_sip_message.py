@@ -82,6 +82,14 @@ def test_odd_spelling_and_spacing_survive_the_round_trip():
     assert msg.get("Subject") == ""
 
 
+@pytest.mark.parametrize("line", [b"X-A:v", b"X-A: v ", b"X-A:  v", b"X-A:\tv", b"X-A: v\t", b"X-A:", b"X-A: "])
+def test_a_header_line_not_written_name_colon_space_value_round_trips(line):
+    data = b"OPTIONS sip:b@c SIP/2.0\r\n" + line + b"\r\nl: 0\r\n\r\n"
+    msg = parse_message(data)
+    assert msg.get("X-A") == line.partition(b":")[2].strip(b" \t").decode()
+    assert msg.to_bytes() == data
+
+
 def test_only_changed_headers_are_rewritten():
     data = b"OPTIONS sip:bob@contoso.com SIP/2.0\r\nf:<sip:a@b>;tag=2\r\nX-Odd :  v  \r\nl: 0\r\n\r\n"
     msg = parse_message(data)
@@ -400,6 +408,21 @@ def test_every_fault_is_reported_in_order():
     assert "Max-Forwards 300" in found[0][1]
     assert "enclosed in <>" in found[1][1]
     assert "contains whitespace" in found[2][1]
+
+
+def test_at_most_twenty_faults_are_reported_the_first_twenty_in_message_order():
+    text = "OPTIONS sip:b@c SIP/2.0\n" + "".join(f"Max-Forwards: {300 + k}\n" for k in range(30))
+    with pytest.raises(SipParseError) as info:
+        parse_message(text)
+    assert [d.line for d in info.value.diagnostics] == list(range(2, 22))
+
+
+def test_text_that_is_not_utf8_points_at_the_whole_line():
+    with pytest.raises(SipParseError) as info:
+        parse_message("OPTIONS sip:b@c SIP/2.0\nSubject: a\fb\ud800\n\n")
+    d = info.value.first
+    assert (d.line, d.column) == (2, 13)
+    assert d.source == "Subject: a\fb\ud800"
 
 
 def test_indented_text_gets_a_dedent_hint():

@@ -206,14 +206,9 @@ def dot_edges(source: str) -> list[tuple[str, str, dict[str, str]]]:
 
 def real_traces():
     """The sample IM through the sample ProxyRequest and RetargetRequest applications (real simulator)."""
-    from mspl_lite.frontend import FrontEnd, sample_path
+    from mspl_lite.frontend import sample_comparison
 
-    out = []
-    for app in ("redirect-im-proxy.am", "redirect-im-retarget.am"):
-        fe = FrontEnd()
-        fe.register(str(sample_path(f"apps/{app}")))
-        out.append(fe.send(sample_path("messages/im-with-link.sip").read_text()))
-    return tuple(out)
+    return sample_comparison("im-with-link.sip")
 
 
 def text_of(label: str) -> str:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from mspl_lite.frontend import FrontEnd, sample_path
+from mspl_lite.frontend import sample_comparison
+from mspl_lite.frontend.samples import COMPARISON_TITLES
 from mspl_lite.view import compare_diagram
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,14 +22,7 @@ TARGET = ROOT / "docs" / "compare.svg"
 
 def figure() -> str:
     """The SVG of the comparison: the sample IM through the ProxyRequest and the RetargetRequest sample."""
-    message = sample_path("messages/im-with-link.sip").read_bytes()
-    traces = []
-    for app in ("redirect-im-proxy.am", "redirect-im-retarget.am"):
-        fe = FrontEnd()
-        fe.register(str(sample_path(f"apps/{app}")))
-        traces.append(fe.send(message))
-    titles = ('ProxyRequest("sip:nuriag@contoso.com")', 'RetargetRequest("sip:nuriag@contoso.com")')
-    return compare_diagram(*traces, titles=titles).svg()
+    return compare_diagram(*sample_comparison("im-with-link.sip"), titles=COMPARISON_TITLES).svg()
 
 
 def main(argv: list[str]) -> int:

@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Iterable, Mapping, NamedTuple
 
-from ..errors import Diagnostic, source_line
 from ..manifest import ApplicationManifest, parse_manifest
 
 __all__ = ["NAMESPACE_LINE", "FileDeclaration", "manifest_text", "lab_app", "learner_app", "front_end_with",
@@ -97,7 +96,4 @@ def learner_app(exercise: str, name: str, script: str, **settings) -> Applicatio
 
 def critical_lines(trace: Any, app: str, script: str, filename: str) -> tuple[str, ...]:
     """The critical errors ``app`` raised in ``trace`` (request and response), rendered with their line."""
-    notes = [c for c in trace.critical_errors if c.app == app]
-    return tuple(Diagnostic(severity="error", message=f"critical error: {c.message} ({c.count} of 10)",
-                            filename=filename, line=c.line, column=c.column,
-                            source=source_line(script, c.line)).render() for c in notes)
+    return tuple(c.diagnostic(script, filename).render() for c in trace.critical_errors if c.app == app)

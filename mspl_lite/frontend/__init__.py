@@ -11,8 +11,8 @@ labfile.py (the deployment), chain.py (ServerApplication, Chain), builtins/ (the
 applications), decisions.py (what an application decides), context.py (the request in flight),
 simulate.py (FrontEnd: registration, one transaction end to end), walk.py (the request's way
 down the chain), dispatch.py and managed.py (Dispatch to a Python handler), downstream.py (the
-parties outside the server), response_path.py (the response's way up). The command line is
-mspl_lite/commands.py.
+parties outside the server), response_path.py (the response's way up), samples.py (the shipped
+samples and the ProxyRequest/RetargetRequest comparison). The command line is mspl_lite/commands.py.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from .chain import Chain, PythonApplication, ScriptApi, ServerApplication
 from .lab import Lab
 from .labfile import default_lab_text, load_lab, parse_lab
 from .managed import RequestReceivedEventArgs
+from .samples import sample_comparison, sample_path
 from .simulate import CRITICAL_ERROR_LIMIT, FrontEnd
 from .trace import Branch, Changes, Hop, LogLine, Note, Outcome, ResponseHop, Trace
 
@@ -27,12 +28,5 @@ __all__ = [
     "FrontEnd", "Lab", "load_lab", "parse_lab", "default_lab_text", "Chain", "ServerApplication",
     "PythonApplication", "ScriptApi", "RequestReceivedEventArgs", "CRITICAL_ERROR_LIMIT",
     "Trace", "Hop", "Branch", "ResponseHop", "Outcome", "Note", "Changes", "LogLine",
-    "sample_path",
+    "sample_path", "sample_comparison",
 ]
-
-
-def sample_path(name: str):
-    """The path of a sample shipped with mspl-lite: ``sample_path("messages/invite-jennyl.sip")``."""
-    from importlib import resources
-
-    return resources.files("mspl_lite").joinpath("data", *name.split("/"))

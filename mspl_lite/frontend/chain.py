@@ -161,6 +161,12 @@ class ServerApplication:
         return self.kind == "builtin"
 
     @property
+    def exits(self) -> tuple[str, ...]:
+        """Where it sends requests out of the server (Branch kinds): a built-in's own ``exits``;
+        () for a custom application, whose ProxyRequest(uri) may go anywhere."""
+        return self.builtin.exits if self.builtin is not None else ()
+
+    @property
     def _declared(self) -> ApplicationManifest | PythonApplication | None:
         """What declares this application's filters and flags (None for a built-in application)."""
         return self.manifest if self.manifest is not None else self.python

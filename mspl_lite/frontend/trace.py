@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ..errors import Diagnostic, source_line
 from ..language.run import log_line
 
 __all__ = [
@@ -111,6 +112,12 @@ class CriticalNote:
     def __str__(self) -> str:
         where = f" at line {self.line}" if self.line else ""
         return f"[{self.app}] critical error{where}: {self.message} ({self.count} of 10)"
+
+    def diagnostic(self, script: str, filename: str, hint: str | None = None) -> Diagnostic:
+        """This error as a compiler-style Diagnostic pointing into ``script`` (its line, a caret)."""
+        return Diagnostic(severity="error", message=f"critical error: {self.message} ({self.count} of 10)",
+                          filename=filename, line=self.line, column=self.column,
+                          source=source_line(script, self.line), hint=hint)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,7 +9,8 @@ Exchange UM, the conferencing provider. A custom script may send a request anywh
 ProxyRequest(uri); that is written in its box rather than drawn.
 
 Reads the chain as Get-CsServerApplication shows it (name, priority = position, kind, enabled,
-critical, filters) and, when given, the lab's names for the exits; nothing else.
+critical, filters, and the exits each built-in application declares) and, when given, the lab's
+names for the exits; nothing else.
 """
 from __future__ import annotations
 
@@ -19,18 +20,7 @@ from . import style as st
 from .dot import DotWriter, label, short, wrap
 from .render import Diagram
 
-__all__ = ["chain_diagram", "EXITS_OF", "chain_rows"]
-
-#: Where each built-in routing application sends requests out of the Front End
-#: (builtin-apps.md sections 5, 8, 10, 11, 3 and 13). The others answer or pass on.
-EXITS_OF: dict[str, tuple[str, ...]] = {
-    "InterClusterRouting": ("pool",),
-    "DefaultRouting": ("endpoint", "application"),
-    "ExumRouting": ("voicemail",),
-    "OutboundRouting": ("gateway",),
-    "OutgoingFederation": ("edge",),
-    "AcpRouting": ("acp",),
-}
+__all__ = ["chain_diagram", "chain_rows"]
 
 # Methods named in a requestFilter, used to say "all but REGISTER" rather than list 14 names.
 _METHODS = ("ACK", "BENOTIFY", "BYE", "CANCEL", "INFO", "INVITE", "MESSAGE", "NOTIFY", "OPTIONS", "PRACK",
@@ -58,7 +48,8 @@ def _methods_text(methods: Iterable[str] | None) -> str:
 
 
 def chain_rows(chain_or_frontend: Any) -> list[dict]:
-    """One dict per application as the diagram shows it: priority, name, kind, state, filters, role."""
+    """One dict per application as the diagram shows it: priority, name, kind, state, filters, role,
+    exits (where a built-in routing application sends requests out of the server; ServerApplication.exits)."""
     apps, _ = _apps(chain_or_frontend)
     rows = []
     for priority, app in enumerate(apps):
@@ -66,7 +57,8 @@ def chain_rows(chain_or_frontend: Any) -> list[dict]:
         builtin = getattr(app, "builtin", None)
         row = {"priority": priority, "name": app.name, "kind": kind, "builtin": kind == "builtin",
                "enabled": bool(getattr(app, "enabled", True)), "critical": bool(getattr(app, "critical", False)),
-               "order_guessed": bool(getattr(app, "order_guessed", False)), "filters": [], "role": ""}
+               "order_guessed": bool(getattr(app, "order_guessed", False)), "filters": [], "role": "",
+               "exits": tuple(getattr(app, "exits", ()))}
         if kind == "builtin":
             row["filters"].append(f"handles {_methods_text(getattr(builtin, 'methods', None))}")
             row["role"] = getattr(builtin, "role", "") or ""
@@ -146,7 +138,7 @@ def chain_diagram(chain_or_frontend: Any, *, title: str | None = None) -> Diagra
         # The pipeline itself: every row is a step (a disabled one says so in its box).
         w.edge(previous, node_id, **st.request_edge())
         previous = node_id
-        kinds = EXITS_OF.get(row["name"], ()) if row["builtin"] else ()
+        kinds = row["exits"]
         if kinds:
             exit_id = f"exit{row['priority']}"
             parts = []

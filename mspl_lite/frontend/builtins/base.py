@@ -2,12 +2,13 @@
 
 A built-in application is a small class. Its class attributes are data: ``name``, ``role``,
 ``critical`` and ``order_guessed`` are what the chain listing and diagram show, ``methods`` what
-it sees. ``filter_reason`` says why it would not see a request (None = it sees it);
-``on_request`` returns a Decision (``PassOn``, ``self.answer``, ``self.route_to``, or a
-``Route`` to several targets) and says with ``ctx.note`` which part is documented and which
-inferred; ``on_response`` may touch the final response on its way back up; ``on_failure`` may
-route again when every branch it sent failed. What it must remember between those steps goes
-in ``ctx.scratch[self.name]``.
+it sees, ``exits`` where it may send a request out of the server (the ``Branch.kind`` of every
+branch it routes: the chain diagram's green boxes). ``filter_reason`` says why it would not see
+a request (None = it sees it); ``on_request`` returns a Decision (``PassOn``, ``self.answer``,
+``self.route_to``, or a ``Route`` to several targets) and says with ``ctx.note`` which part is
+documented and which inferred; ``on_response`` may touch the final response on its way back
+up; ``on_failure`` may route again when every branch it sent failed. What it must remember
+between those steps goes in ``ctx.scratch[self.name]``.
 """
 from __future__ import annotations
 
@@ -50,6 +51,9 @@ class BuiltinApplication:
     #: True when the documented order puts it here but the reference doubts it (mspl.md 3).
     order_guessed: ClassVar[bool] = False
     critical: ClassVar[bool] = False
+    #: Where it sends requests out of the Front End: the ``Branch.kind`` of every branch it
+    #: routes (view/style.EXIT_KINDS names them). () = it answers or passes on, never routes.
+    exits: ClassVar[tuple[str, ...]] = ()
 
     @property
     def uri(self) -> str:

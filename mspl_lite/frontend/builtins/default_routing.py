@@ -23,6 +23,8 @@ class DefaultRouting(BuiltinApplication):
     name = "DefaultRouting"
     methods = ALL_BUT_REGISTER
     role = "the default routing application"
+    #: Its voice-mail failover is ExumRouting's exit (Failover(by="ExumRouting")).
+    exits = ("endpoint", "application")  # builtin-apps.md 8
     order_guessed = True
 
     def on_request(self, ctx: RequestContext) -> Decision:

@@ -19,6 +19,7 @@ class ExumRouting(BuiltinApplication):
     name = "ExumRouting"
     methods = frozenset({"INVITE"})
     role = "routing to Exchange UM (voice mail deposit, Auto Attendant, Subscriber Access)"
+    exits = ("voicemail",)  # builtin-apps.md 11
     order_guessed = True
 
     def on_request(self, ctx: RequestContext) -> Decision:

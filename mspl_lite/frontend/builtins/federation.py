@@ -54,6 +54,7 @@ class OutgoingFederation(BuiltinApplication):
     name = "OutgoingFederation"
     methods = ALL_BUT_REGISTER
     role = "tenant-level federation validation for messages going to an external deployment"
+    exits = ("edge",)  # builtin-apps.md 3
 
     def on_request(self, ctx: RequestContext) -> Decision:
         domain = ctx.target_domain()

@@ -18,6 +18,7 @@ class InterClusterRouting(BuiltinApplication):
     name = "InterClusterRouting"
     methods = ALL_BUT_REGISTER
     role = "routes calls to the callee's primary Registrar pool (backup pool, then PSTN)"
+    exits = ("pool",)  # builtin-apps.md 5
 
     def on_request(self, ctx: RequestContext) -> Decision:
         user = ctx.target_user()

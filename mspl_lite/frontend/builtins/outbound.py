@@ -21,6 +21,7 @@ class OutboundRouting(BuiltinApplication):
     name = "OutboundRouting"
     methods = frozenset({"INVITE"})
     role = "picks the gateway for a call by dialled number and the caller's voice policy"
+    exits = ("gateway",)  # builtin-apps.md 10
     order_guessed = True
 
     def _candidates(self, ctx: RequestContext, number: str) -> list[tuple[str, object, object]]:

@@ -69,6 +69,7 @@ class AcpRouting(BuiltinApplication):
     name = "AcpRouting"
     methods = frozenset({"INVITE"})
     role = "proxies INVITEs destined for the audio conferencing provider to the ACP gateway"
+    exits = ("acp",)  # builtin-apps.md 13
 
     def on_request(self, ctx: RequestContext) -> Decision:
         acp = ctx.lab.acp

@@ -15,7 +15,7 @@ from xml.sax.saxutils import quoteattr
 
 import ipywidgets as W
 
-from ...errors import Diagnostic, InputError, MsplLiteError, source_line
+from ...errors import Diagnostic, InputError, MsplLiteError
 
 __all__ = [
     "OWN_MESSAGE", "WHOLE_LABEL", "sample_messages", "choice_buttons", "inline_svg", "diagram_html", "pre",
@@ -106,10 +106,8 @@ def error_html(err: BaseException, heading: str) -> str:
 
 def critical_errors_html(trace, script: str, filename: str) -> str:
     """The script's critical errors of this run, each with its line and a caret under it."""
-    diags = [Diagnostic(severity="error", message=f"critical error: {c.message} ({c.count} of 10)",
-                        filename=filename, line=c.line, column=c.column, source=source_line(script, c.line),
-                        hint="the server logs it and stops the script; 10 of them disable the application")
-             for c in trace.critical_errors]
+    hint = "the server logs it and stops the script; 10 of them disable the application"
+    diags = [c.diagnostic(script, filename, hint) for c in trace.critical_errors]
     return diagnostics_html(diags, "The script stopped on a critical error:") if diags else ""
 
 
