@@ -409,7 +409,8 @@ class _ManifestReader:
         accepted = ", ".join(REQUEST_METHODS)
         hint = (f"methodNames takes ALL, NONE, or a comma list of {accepted} "
                 "(OTHER stands for every other method, custom ones included)")
-        items = [i.upper() for i in _list_items(attr.value)]
+        written = _list_items(attr.value)
+        items = [i.upper() for i in written]
         named = [i for i in items if i]
         if not named:
             self.error("methodNames is empty", self.at_value(element, "methodNames"),
@@ -435,7 +436,7 @@ class _ManifestReader:
             if item in REQUEST_METHODS:
                 methods.add(item)
                 continue
-            original = next((i.strip() for i in _list_items(attr.value) if i.strip().upper() == item), item)
+            original = next((w for w in written if w.upper() == item), item)
             guess = _closest(item, REQUEST_METHODS)
             also = f"; did you mean {guess}?" if guess and guess != "OTHER" else ""
             self.error(f"unknown method name {original!r} in methodNames{also}",

@@ -70,16 +70,14 @@ def decode(data: bytes, filename: str, *, what: str, declared: str | None = None
             code="encoding",
         ) from None
     except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
-        line_bytes = data.splitlines()[line - 1] if data.splitlines() else b""
-        raise ManifestError.at(
-            f"the {what} is not valid {encoding.upper()} text (byte 0x{data[err.start]:02X})",
-            filename=filename, line=line, column=column,
-            source=line_bytes.decode(encoding, errors="replace"),
-            hint="save the file as UTF-8 (in Notepad: File > Save As, Encoding: UTF-8)",
-            code="encoding",
-        ) from None
+        # Locate the bad byte in characters and lines as every other diagnostic does: the text
+        # before it decodes cleanly, and the whole text decodes with U+FFFD in its place.
+        smap = SourceMap(data.decode(encoding, errors="replace"), filename)
+        where = smap.position(len(data[: err.start].decode(encoding, errors="replace")))
+        raise ManifestError(smap.diagnostic(
+            "error", f"the {what} is not valid {encoding.upper()} text (byte 0x{data[err.start]:02X})", where,
+            "save the file as UTF-8 (in Notepad: File > Save As, Encoding: UTF-8)", "encoding",
+        )) from None
 
 
 def position_in_script(script: str, line: int, column: int, offset: int) -> tuple[int, int]:

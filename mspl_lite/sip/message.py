@@ -100,14 +100,18 @@ class Message:
     def get_all(self, name: str) -> list[str]:
         """Every value of ``name``, comma lists split outside quotes and ``<>`` (see NEVER_SPLIT)."""
         key = header_key(name)
-        keys = KEY_CACHE
-        values = [h[1] for h in self.headers if (keys.get(h[0]) or header_key(h[0])) == key]
+        values = self._values(key)
         if key in NEVER_SPLIT:
             return values
         out: list[str] = []
         for v in values:
             out.extend(split_values(v))
         return out
+
+    def _values(self, key: str) -> list[str]:
+        """The values of every header whose ``header_key`` is ``key``, unsplit, in order."""
+        keys = KEY_CACHE
+        return [h[1] for h in self.headers if (keys.get(h[0]) or header_key(h[0])) == key]
 
     def add_header(self, name: str, value: str) -> None:
         """Append a header (MSPL AddHeader's "already exists" rule is the language layer's job)."""
@@ -283,9 +287,6 @@ class Request(Message):
         response = Response(code, reason, sip_version=self.sip_version)
         response.headers = out
         return response
-
-    def _values(self, key: str) -> list[str]:
-        return [h[1] for h in self.headers if header_key(h[0]) == key]
 
     def _to_tag(self) -> str:
         seed = f"{self.get('Call-ID') or ''}\n{self.get('CSeq') or ''}".encode("utf-8", "surrogateescape")

@@ -24,6 +24,7 @@ diagnostic is the earliest in the message. Grammar rules live in ``_validate``.
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 from ..errors import Diagnostic, SipParseError, UsageError
 from ._fields import header_key
@@ -37,7 +38,10 @@ _HEAD_END_RE = re.compile(rb"\r?\n\r?\n")
 _LINE_END_RE = re.compile(r"\r?\n")
 # The line break of a fold and the whitespace around it read as one space (RFC 3261 7.3.1).
 _FOLD_RE = re.compile(r"(?:[ \t]*\r\n)+[ \t]*")
+_FOLD_START_RE = re.compile(r"\n[ \t]")  # a line that continues the one before it
 _MAX_DIAGNOSTICS = 20
+# A fault found while parsing: (problem, index into the message's lines, 0-based column).
+_Fault = tuple[Problem, int, int]
 # Header names seen before (as written) -> key. Only names that are valid tokens get in.
 _NAME_KEYS: dict[str, str] = {}
 
@@ -54,6 +58,7 @@ def parse_message(data: bytes | str, *, filename: str = "<message>") -> Request 
 
 
 def _text_to_bytes(text: str, filename: str) -> bytes:
+    """A learner's text as bytes: bare LF becomes CRLF everywhere (body included), then UTF-8."""
     if text.count("\n") != text.count("\r\n"):
         text = _LINE_END_RE.sub("\r\n", text)
     try:
@@ -67,47 +72,36 @@ def _text_to_bytes(text: str, filename: str) -> bytes:
             filename=filename,
             line=line,
             column=column,
-            source=text.splitlines()[line - 1],
+            source=text.split("\n")[line - 1].rstrip("\r"),  # counted as above: splitlines() also splits at \f
             hint="remove it; SIP text is UTF-8",
         ) from None
 
 
-class _Diagnostics:
-    """The faults of one parse, located; only created once the first fault is found."""
+def _value_fault(problem: Problem, text: str, first_index: int) -> _Fault:
+    """Locate a problem whose offset is into the unfolded value of the header field ``text``
+    (which starts on line ``first_index``)."""
+    delta, column = _locate_value(text, text.find(":"), problem.offset)
+    return problem, first_index + delta, column
 
-    __slots__ = ("filename", "lines", "first_line_no", "items")
 
-    def __init__(self, filename: str, lines: list[str], first_line_no: int):
-        self.filename = filename
-        self.lines = lines
-        self.first_line_no = first_line_no
-        self.items: list[Diagnostic] = []
-
-    def add(self, problem: Problem, line_index: int, column0: int) -> None:
-        """Record ``problem`` found at ``lines[line_index]``, 0-based column ``column0``."""
-        if len(self.items) >= _MAX_DIAGNOSTICS:
-            return
-        line = self.lines[line_index] if line_index < len(self.lines) else ""
-        self.items.append(
+def _error(faults: list[_Fault], filename: str, lines: list[str], first_line_no: int) -> SipParseError:
+    """One SipParseError for the first ``_MAX_DIAGNOSTICS`` faults, earliest in the message first."""
+    items = []
+    for problem, index, column0 in faults[:_MAX_DIAGNOSTICS]:
+        line = lines[index] if index < len(lines) else ""
+        items.append(
             Diagnostic(
                 severity="error",
                 message=problem.message,
-                filename=self.filename,
-                line=self.first_line_no + line_index,
+                filename=filename,
+                line=first_line_no + index,
                 column=min(column0, len(line)) + 1,
                 source=line,
                 hint=problem.hint,
             )
         )
-
-    def add_in_value(self, problem: Problem, text: str, first_index: int) -> None:
-        """Record a problem whose offset is into the unfolded value of the header field ``text``."""
-        delta, col = _locate_value(text, text.find(":"), problem.offset)
-        self.add(problem, first_index + delta, col)
-
-    def error(self) -> SipParseError:
-        self.items.sort(key=lambda d: (d.line, d.column))
-        return SipParseError(self.items)
+    items.sort(key=lambda d: (d.line, d.column))
+    return SipParseError(items)
 
 
 def _parse(raw: bytes, filename: str) -> Request | Response:
@@ -126,15 +120,16 @@ def _parse(raw: bytes, filename: str) -> Request | Response:
             hint="a message starts with a request line (INVITE sip:bob@contoso.com SIP/2.0) or a status line (SIP/2.0 200 OK)",
         )
 
-    # ---- framing: the header section, its lines, the body. CRLF throughout is the usual case,
-    # found by plain find and split; bare or mixed LF goes the regex way.
+    # ---- framing: the header section, its lines, the body. CRLF throughout is the usual case:
+    # one find, one split, and two counts that prove no bare LF or CR is left in the lines.
+    # Bare or mixed LF goes the regex way.
     j = raw.find(b"\r\n\r\n", start)
-    crlf = raw.count(b"\r\n", start, j) if j >= 0 else -1
-    if j >= 0 and raw.count(b"\n", start, j) == crlf:
+    if j >= 0:
         head = raw[start:j].decode("utf-8", "surrogateescape")
-        body_start = j + 4
         lines = head.split("\r\n")
-    else:
+        crlf = len(lines) - 1
+        body_start = j + 4
+    if j < 0 or head.count("\n") != crlf:
         m = _HEAD_END_RE.search(raw, start)
         if m is not None:
             j, body_start = m.start(), m.end()
@@ -147,10 +142,9 @@ def _parse(raw: bytes, filename: str) -> Request | Response:
         head = raw[start:j].decode("utf-8", "surrogateescape")
         crlf = head.count("\r\n")
         lines = _LINE_END_RE.split(head)
-    faults: list[tuple[Problem, int, int]] = []  # framing faults: (problem, line index, column)
-    if raw.count(b"\r", start, j) != crlf:
+    faults: list[_Fault] = []
+    if head.count("\r") != crlf:
         faults.extend(_stray_cr(lines))
-    diags = None
 
     # ---- start line
     first = lines[0]
@@ -166,48 +160,41 @@ def _parse(raw: bytes, filename: str) -> Request | Response:
     except Problem as problem:
         faults.append((problem, 0, problem.offset))
 
-    # ---- header fields
-    folded = "\n " in head or "\n\t" in head
-    texts: list[str] | None = None  # field texts, when they differ from lines[1:]
-    firsts: list[int] | None = None  # line index of each field, when folding moved them
-    raw_map: dict[int, tuple[Header, str]] = {}
-    if folded:
+    # ---- header fields: texts[i] is one field (continuation lines joined), starting on line firsts[i]
+    if _FOLD_START_RE.search(head) is None:
+        texts, firsts = lines[1:], range(1, len(lines))
+    else:
         texts, firsts = _group_folded(lines, faults)
-    if faults:
-        diags = _Diagnostics(filename, lines, first_line_no)
-        for problem, index, column in faults:
-            diags.add(problem, index, column)
-    headers, special, diags = _header_fields(
-        lines[1:] if texts is None else texts, firsts, raw_map, diags, filename, lines, first_line_no
-    )
+    raw_map: dict[int, tuple[Header, str]] = {}
+    headers, message_wide = _header_fields(texts, firsts, raw_map, faults)
 
     # ---- rules that span the message, and the body
-    body = raw[body_start:]
-    lengths: dict[int, int] = {}
+    lengths: dict[int, int] = {}  # Content-Length value -> its field's index
     cseq_seen = False
-    for key, value, i in special:
+    for key, value, i in message_wide:
         if key == "cseq":
             if request and not cseq_seen and method:
                 try:
                     check_cseq_method(value, method)
                 except Problem as problem:
-                    diags = diags or _Diagnostics(filename, lines, first_line_no)
-                    diags.add_in_value(problem, texts[i] if texts else lines[i + 1], firsts[i] if firsts else i + 1)
+                    faults.append(_value_fault(problem, texts[i], firsts[i]))
             cseq_seen = True
         else:
             lengths.setdefault(int(value), i)
+    body_end = n
     if len(lengths) == 1:
         ((length, i),) = lengths.items()
         try:
-            check_body_length(length, len(body))
+            check_body_length(length, n - body_start)
         except Problem as problem:
-            diags = diags or _Diagnostics(filename, lines, first_line_no)
-            diags.add_in_value(problem, texts[i] if texts else lines[i + 1], firsts[i] if firsts else i + 1)
-        body = body[:length]  # RFC 4475 dblreq: octets after the body are ignored
+            faults.append(_value_fault(problem, texts[i], firsts[i]))
+        body_end = body_start + length  # RFC 4475 dblreq: octets after the body are ignored
 
-    if diags is not None:
-        raise diags.error()
+    if faults:
+        raise _error(faults, filename, lines, first_line_no)
 
+    # Every part is checked already: build the message without the constructors, whose checks
+    # would validate each header a second time.
     msg: Request | Response
     if request:
         msg = object.__new__(Request)
@@ -218,94 +205,82 @@ def _parse(raw: bytes, filename: str) -> Request | Response:
         msg.status_code = code
         msg.reason = reason
     msg.headers = headers
-    msg._body = body
+    msg._body = raw[body_start:body_end]
     msg.sip_version = version
     msg._raw = raw_map
     return msg
 
 
 def _header_fields(
-    texts: list[str],
-    firsts: list[int] | None,
-    raw_map: dict[int, tuple[Header, str]],
-    diags: _Diagnostics | None,
-    filename: str,
-    lines: list[str],
-    first_line_no: int,
-) -> tuple[list[Header], list[tuple[str, str, int]], _Diagnostics | None]:
+    texts: list[str], firsts: Sequence[int], raw_map: dict[int, tuple[Header, str]], faults: list[_Fault]
+) -> tuple[list[Header], list[tuple[str, str, int]]]:
     """Read each header field (``texts[i]``, folds joined) into a Header and check its value.
 
     This loop is the parser's hot path: a name seen before costs one dict lookup, a value with a
-    check costs one compiled fullmatch when it is valid. Returns the headers, the CSeq and
-    Content-Length values for the message-wide rules, and the diagnostics so far.
+    check costs one compiled fullmatch when it is valid. A field whose text differs from
+    ``Name: value`` goes into ``raw_map``, so that ``to_bytes()`` writes it as it was given. Faults
+    go to ``faults``. Returns the headers and the CSeq and Content-Length values (key, value,
+    field index) for the rules that span the message.
     """
     headers: list[Header] = []
-    special: list[tuple[str, str, int]] = []
+    message_wide: list[tuple[str, str, int]] = []
     checks = HEADER_CHECKS
     name_keys = _NAME_KEYS
     new_header = _new_header
     for i, text in enumerate(texts):
         name, _, value = text.partition(":")
         key = name_keys.get(name)
-        keep_text = False  # keep the line as written: it is not "Name: value"
         if key is None:
             try:
-                key, name = _name_key(text, text.find(":"))
+                key, name = _name_key(text)
             except Problem as problem:
-                diags = diags or _Diagnostics(filename, lines, first_line_no)
-                diags.add(problem, firsts[i] if firsts else i + 1, problem.offset)
+                faults.append((problem, firsts[i], problem.offset))
                 continue
-            keep_text = len(name) + 1 + len(value) != len(text)  # "TO :" (blanks before the colon)
         if "\n" in value:
             value = _FOLD_RE.sub(" ", value)
-            keep_text = True
-        stripped = value.strip(" \t")
-        h = new_header(Header, (name, stripped))
+        value = value.strip(" \t")
+        h = new_header(Header, (name, value))
         headers.append(h)
-        if keep_text or value[:1] != " " or len(value) != len(stripped) + 1:
+        if text != f"{name}: {value}":  # folded, blanks before ':' or around the value, ...
             raw_map[id(h)] = (h, text)
         check = checks.get(key)
         if check is not None:
-            if check[0](stripped) is None:
+            fast, full, spans_message = check
+            if fast(value) is None:
                 try:
-                    check[1](stripped)
+                    full(value)
                 except Problem as problem:
-                    diags = diags or _Diagnostics(filename, lines, first_line_no)
-                    diags.add_in_value(problem, text, firsts[i] if firsts else i + 1)
+                    faults.append(_value_fault(problem, text, firsts[i]))
                     continue
-            if check[2]:
-                special.append((key, stripped, i))
-    return headers, special, diags
+            if spans_message:
+                message_wide.append((key, value, i))
+    return headers, message_wide
 
 
-def _group_folded(lines: list[str], faults: list) -> tuple[list[str], list[int]]:
+def _group_folded(lines: list[str], faults: list[_Fault]) -> tuple[list[str], list[int]]:
     """Join continuation lines to their header: field texts (CRLF kept) and their first line index."""
     texts: list[str] = []
     firsts: list[int] = []
     for idx in range(1, len(lines)):
         line = lines[idx]
-        if line[:1] in (" ", "\t") and line:
+        if line[:1] in (" ", "\t"):
             if texts:
                 texts[-1] += "\r\n" + line
             else:
-                faults.append(
-                    (
-                        Problem(
-                            "a line that starts with whitespace continues the previous header, but there is none",
-                            0,
-                            hint="remove the indentation (in a notebook, textwrap.dedent does it)",
-                        ),
-                        idx,
-                        0,
-                    )
+                problem = Problem(
+                    "a line that starts with whitespace continues the previous header, but there is none",
+                    0,
+                    hint="remove the indentation (in a notebook, textwrap.dedent does it)",
                 )
+                faults.append((problem, idx, 0))
             continue
         texts.append(line)
         firsts.append(idx)
     return texts, firsts
 
 
-def _stray_cr(lines: list[str]) -> list[tuple[Problem, int, int]]:
+def _stray_cr(lines: list[str]) -> list[_Fault]:
+    """A fault for each line that still holds a CR once the lines are split at their line ends."""
     out = []
     for idx, line in enumerate(lines):
         k = line.find("\r")
@@ -314,11 +289,12 @@ def _stray_cr(lines: list[str]) -> list[tuple[Problem, int, int]]:
     return out
 
 
-def _name_key(text: str, colon: int) -> tuple[str, str]:
+def _name_key(text: str) -> tuple[str, str]:
     """Check the header name of a field not seen before: (key, name without trailing blanks).
 
     Names written exactly as a token are remembered so the next message skips this check.
     """
+    colon = text.find(":")
     if colon < 0:
         raise Problem(
             f"header line has no ':' (got {text[:60]!r})",
