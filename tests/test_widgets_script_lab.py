@@ -133,5 +133,15 @@ def test_ladder_view(lab):
 
 def test_repr_is_stable():
     lab = ScriptLab(run=False)
-    assert repr(lab) == "<ScriptLab LabApp at priority 4, message im-with-link.sip>"
+    assert repr(lab) == "<ScriptLab LabApp at priority 3, message im-with-link.sip>"
     assert lab.result.value == ""
+
+
+def test_default_places_the_retargeting_sample_above_userservices_as_the_sdk_requires():
+    lab = ScriptLab()
+    assert lab.allow_before.value is True
+    trace = lab.last_trace
+    names = [h.app for h in trace.hops]
+    assert names.index("LabApp") < names.index("UserServices")
+    assert not any(n.source == "Dn439073" and "UserServices" in n.text for n in trace.notes)
+    assert "retarget-below-userservices" not in lab.result.value

@@ -40,9 +40,11 @@ MESSAGE_FILE = "message.sip"
 class ScriptLab:
     """An MSPL script, its manifest settings, a message, a Run button and the result in place."""
 
+    # allowRegistrationBeforeUserServices is on by default: the default script calls
+    # RetargetRequest, which the SDK requires to run above UserServices (Dn439073).
     def __init__(self, script: str = DEFAULT_SCRIPT, *, message: str = "im-with-link.sip",
                  priority: int | None = None, method_names: str = "MESSAGE", proxy_by_default: bool = True,
-                 reason_codes: str = "NONE", allow_before_user_services: bool = False, lab=None,
+                 reason_codes: str = "NONE", allow_before_user_services: bool = True, lab=None,
                  app_name: str = "LabApp", run: bool = True):
         self.lab = lab if lab is not None else load_lab()
         self.app_name = app_name
