@@ -121,6 +121,15 @@ def test_proxybydefault_false_without_action_drops_the_message_and_the_sender_ge
     assert [entry.text for entry in trace.log] == ["seen: \nsip:jennyl@contoso.com"]
 
 
+def test_a_dropped_request_retransmits_only_over_udp():
+    fe = FrontEnd()
+    fe.register(app("silent.am"))
+    over_tls = fe.send(LINK_IM).outcome.client_experience
+    assert "does not retransmit" in over_tls and "Timer E" not in over_tls
+    over_udp = fe.send(LINK_IM.replace("SIP/2.0/TLS", "SIP/2.0/UDP", 1)).outcome.client_experience
+    assert "Timer E" in over_udp and "UDP" in over_udp
+
+
 # -- 5. Respond: later skipped, the response goes back up in reverse order ----------------------
 
 def test_respond_skips_later_applications_and_the_response_climbs_through_those_that_filter_for_it():

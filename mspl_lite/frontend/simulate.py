@@ -190,7 +190,8 @@ class FrontEnd:
             responses, outcome = self._answer(ctx, hops, decided)
         else:
             responses = []
-            outcome = Outcome(kind="dropped", decided_by=decided.app, client_experience=_client_timeout(ctx.method))
+            outcome = Outcome(kind="dropped", decided_by=decided.app,
+                              client_experience=_client_timeout(ctx.method, ctx.request.get("Via")))
             ctx.note("inferred", "What the client experiences when a request is dropped follows from RFC 3261 "
                                  "transaction timers (Timer B/F = 64*T1 = 32 s), not from a Lync document.",
                      "RFC 3261 17.1")
@@ -219,7 +220,8 @@ class FrontEnd:
             reason=response.reason if delivered else None,
             response=str(response) if delivered else None,
             client_experience=(f"gets {response.status_code} {response.reason} from {decided.app}" if delivered
-                               else "the response was dropped on its way back up: " + _client_timeout(ctx.method)),
+                               else "the response was dropped on its way back up: "
+                               + _client_timeout(ctx.method, ctx.request.get("Via"))),
         )
         return responses, outcome
 
@@ -262,7 +264,8 @@ class FrontEnd:
             response=str(response) if delivered else None,
             forwarded=target.request if target else None,
             client_experience=(f"gets {response.status_code} {response.reason} ({why})" if delivered
-                               else "the response was dropped on its way back up: " + _client_timeout(ctx.method)),
+                               else "the response was dropped on its way back up: "
+                               + _client_timeout(ctx.method, ctx.request.get("Via"))),
         )
         return branches, responses, outcome
 
@@ -318,15 +321,25 @@ class FrontEnd:
 # Helpers of the outcome
 
 
-def _client_timeout(method: str) -> str:
-    """What a client experiences when no final response ever comes (RFC 3261 17.1) [inferred]."""
+def _client_timeout(method: str, via: str | None) -> str:
+    """What a client experiences when no final response ever comes (RFC 3261 17.1) [inferred].
+
+    ``via`` is the sender's Via: retransmissions (Timers A and E) happen only over an unreliable
+    transport such as UDP (17.1.1.2, 17.1.2.2); Lync clients use TLS.
+    """
+    transport = (via or "").split(None, 1)[0].rsplit("/", 1)[-1].upper() if via else ""
+    unreliable = transport == "UDP"
     if method == "INVITE":
         return ("no final response reaches the caller: the server has usually answered 100 Trying already, so the "
                 "client stops retransmitting and waits; its INVITE transaction (Timer B, 64*T1 = 32 s) or its own "
                 "call timer gives up and the call fails locally as 408 Request Timeout [inferred from RFC 3261 17.1]")
-    return ("no response reaches the client: it retransmits the request (Timer E: 0.5 s, 1 s, 2 s, then every 4 s) "
-            "and after 32 s (Timer F, 64*T1) gives up and reports 408 Request Timeout itself "
-            "[inferred from RFC 3261 17.1]")
+    if unreliable:
+        return ("no response reaches the client: it retransmits the request over UDP (Timer E: 0.5 s, 1 s, 2 s, "
+                "then every 4 s) and after 32 s (Timer F, 64*T1) gives up and reports 408 Request Timeout itself "
+                "[inferred from RFC 3261 17.1.2.2]")
+    return (f"no response reaches the client: over {transport or 'a reliable transport'} it does not retransmit; "
+            "after 32 s (Timer F, 64*T1) it gives up and reports 408 Request Timeout itself "
+            "[inferred from RFC 3261 17.1.2.2]")
 
 
 def _winner(branches: list[Branch], status: int) -> Branch | None:
