@@ -199,6 +199,25 @@ def test_exum_routing_sends_an_unanswered_call_of_a_um_user_to_voice_mail():
     assert [r.app for r in trace.responses][:2] == ["ExumRouting", "DefaultRouting"]
 
 
+def test_after_the_voice_mail_failover_the_outcome_names_exum_routing_and_keeps_default_routing():
+    trace = FrontEnd().send(invite("sip:adamb@contoso.com"))
+    o = trace.outcome
+    assert o.kind == "proxied" and o.decided_by == "ExumRouting"
+    assert o.first_routed_by == "DefaultRouting" and o.failed_over
+    assert o.summary() == ("proxied to sip:um01.contoso.com:5065;transport=tls by ExumRouting "
+                           "(failover after DefaultRouting) -> 200 OK")
+    assert o.to_json()["decided_by"] == "ExumRouting" and o.to_json()["first_routed_by"] == "DefaultRouting"
+    # Without a failover the first router is the one that decided; an answer has no router.
+    plain = FrontEnd().send(invite("sip:jennyl@contoso.com"))
+    assert plain.outcome.first_routed_by == plain.outcome.decided_by == "DefaultRouting"
+    assert not plain.outcome.failed_over and "failover" not in plain.outcome.summary()
+    fe = FrontEnd()
+    fe.set_enabled("ExumRouting", False)
+    fe.registrations["adamb@contoso.com"] = ()
+    answered = fe.send(invite("sip:adamb@contoso.com")).outcome
+    assert answered.kind == "responded" and answered.first_routed_by is None and not answered.failed_over
+
+
 def test_exum_routing_takes_the_call_of_a_um_user_who_is_not_signed_in():
     fe = FrontEnd()
     fe.registrations["adamb@contoso.com"] = ()

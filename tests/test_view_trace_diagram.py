@@ -136,6 +136,11 @@ def test_a_real_fork_with_voicemail_failover():
     cancelled = [k for k, a in nodes.items() if k.startswith("x") and "cancelled" in a["label"]]
     assert cancelled and "dashed" in styles(nodes[cancelled[0]])
     assert any("Exchange UM" in a["label"] and "dashed" not in styles(a) for k, a in nodes.items() if k.startswith("x"))
+    # DefaultRouting routed first (DECIDED); ExumRouting, the failover, routed it in the end.
+    assert "DECIDED: proxied to" in nodes[default]["label"]
+    assert "FAILOVER: sent the unanswered call" in nodes[exum]["label"]
+    assert outcome_line(trace) == ("ExumRouting sent it to Exchange UM um01.contoso.com "
+                                   "(failover after DefaultRouting) -> 200 OK")
 
 
 def test_write_trace_diagram_writes_the_svg(tmp_path):

@@ -196,7 +196,7 @@ def check_read_trace(answer: Any) -> Problem | Passed:
         return Problem("the answer should be the dict of the starter cell, with its four keys.",
                        f"keys: {', '.join(_KEYS_8_1)}")
     trace = ben_trace()
-    routed_by = trace.outcome.decided_by
+    routed_by = trace.outcome.first_routed_by or trace.outcome.decided_by   # the app that sent it out
     given = answer["routed_by"]
     if not isinstance(given, str) or given.strip().lower() != routed_by.lower():
         return Problem(f"routed_by: {given!r} is not the application that sent the INVITE out.",
@@ -272,7 +272,8 @@ def check_default_routing(text: Any) -> Problem | Passed:
             hint = critical_hint(c.message)
         return Problem(f"Terry's call to Jenny stopped the script: critical error at line {c.line}: "
                        f"{c.message} ({c.count} of 10; at 10 the server disables the application, and "
-                       "the built-in DefaultRouting quietly routes the calls instead).", hint)
+                       "the built-in DefaultRouting quietly routes the calls instead; that a null argument counts "
+                       "toward the 10 is the simulator's inference).", hint)
     hop = trace.hop(name)
     skipped = [e for e in hop.log if "skipped because of EPID" in e.text]
     if trace.outcome.decided_by == name and trace.outcome.kind == "responded":

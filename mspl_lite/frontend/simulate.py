@@ -256,7 +256,8 @@ class FrontEnd:
         ucma_notes(ctx, branches)
         responses, delivered = response_path(self, ctx, hops, response, top)
         outcome = Outcome(
-            kind="proxied", decided_by=decided.app,
+            kind="proxied", decided_by=answered.by if answered is not None else decider,
+            first_routed_by=decided.app,
             destination=target.target if target else None,
             destination_kind=target.kind if target else None,
             destinations=tuple(b.target for b in branches),

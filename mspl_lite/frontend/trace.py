@@ -384,7 +384,10 @@ class Outcome:
     """What happened to the request in the end, and what the sender got."""
 
     kind: Literal["proxied", "responded", "dropped"]
-    decided_by: str             # the application (or "Front End") that routed, answered or dropped it
+    decided_by: str             # the application (or "Front End") that routed, answered or dropped it in the
+                                # end: after a failover, the failover application (ExumRouting's voice mail)
+    first_routed_by: str | None = None      # proxied: the application that routed it first (where it left
+                                # the chain); equals decided_by unless a failover took over. None otherwise
     destination: str | None = None          # proxied: where it left the server for (the answering branch)
     destination_kind: str | None = None     # a Branch.kind
     destinations: tuple[str, ...] = ()      # every branch target (a fork has several)
@@ -398,11 +401,19 @@ class Outcome:
         if self.kind not in OUTCOME_KINDS:
             raise ValueError(f"outcome kind {self.kind!r} is not one of {OUTCOME_KINDS}")
         object.__setattr__(self, "destinations", _tuple(self.destinations))
+        if self.kind == "proxied" and self.first_routed_by is None:
+            object.__setattr__(self, "first_routed_by", self.decided_by)
+
+    @property
+    def failed_over(self) -> bool:
+        """True when the first route failed and another application (a failover) routed it in the end."""
+        return self.first_routed_by is not None and self.first_routed_by != self.decided_by
 
     def to_json(self) -> dict:
         return {
             "kind": self.kind,
             "decided_by": self.decided_by,
+            "first_routed_by": self.first_routed_by,
             "destination": self.destination,
             "destination_kind": self.destination_kind,
             "destinations": list(self.destinations),
@@ -413,9 +424,12 @@ class Outcome:
         }
 
     def summary(self) -> str:
-        """One line: 'proxied to sip:.. by DefaultRouting -> 200 OK'."""
+        """One line: 'proxied to sip:.. by DefaultRouting -> 200 OK'; after a failover
+        'proxied to sip:.. by ExumRouting (failover after DefaultRouting) -> 200 OK'."""
         if self.kind == "proxied":
             text = f"proxied to {self.destination} by {self.decided_by}"
+            if self.failed_over:
+                text += f" (failover after {self.first_routed_by})"
         elif self.kind == "responded":
             text = f"answered by {self.decided_by}"
         else:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ..frontend.trace import Trace
 from .dot import html_escape, short, wrap
 from .render import Diagram
-from .trace_diagram import answering_branch, change_lines, request_line, response_action, sender_name
+from .trace_diagram import answering_branch, change_lines, first_router, request_line, response_action, sender_name
 
 __all__ = ["Step", "ladder_steps", "lifelines", "ladder_diagram"]
 
@@ -57,7 +57,7 @@ def _acting_apps(trace: Trace) -> list[str]:
     names = []
     for h in trace.hops:
         if h.ran and (not h.builtin or h.effect not in _PASSING or h.app in acted_on_response
-                      or h.app == trace.outcome.decided_by):
+                      or h.app in (trace.outcome.decided_by, first_router(trace))):
             names.append(h.app)
     return names
 
@@ -74,17 +74,18 @@ def _note(hop) -> str:
 def ladder_steps(trace: Trace) -> list[Step]:
     """The rows of the ladder, in time order, computed from the trace.
 
-    The request walks the acting applications down to the one that decided; each branch then
-    gets its request, its provisional responses, a CANCEL if the server cancelled it, and its
-    final response. An application that acted after the decision (a failover such as
-    ExumRouting taking an unanswered call) comes in just before the branch it sent.
+    The request walks the acting applications down to the one that routed it first (or answered
+    or dropped it); each branch then gets its request, its provisional responses, a CANCEL if the
+    server cancelled it, and its final response. An application that acted after that (a failover
+    such as ExumRouting taking an unanswered call: ``outcome.decided_by``) comes in just before the
+    branch it sent.
     """
     acting = _acting_apps(trace)
     column = {name: 2 + i for i, name in enumerate(acting)}
     first_branch = 2 + len(acting)
     method = trace.method or "response"
     order = [h.app for h in trace.hops]
-    decided = trace.outcome.decided_by
+    decided = first_router(trace)
     limit = order.index(decided) if decided in order else len(order)
     steps = [Step("request", 0, 1, short(request_line(trace), 60))]
     where = 1

@@ -3,8 +3,11 @@
 Reading guide (also the diagram's legend): the request enters at the top (the sender) and goes
 down the chain, one box per application in priority order. A solid box ran; a dashed grey box
 did not, and says why (its filter, already routed above, disabled, not reached). The thick box
-decided: it routed, answered or dropped the request. The request leaves the server through a
-green exit beside the application that sent it. The final response climbs back up on the
+decided: it routed, answered or dropped the request. When nobody answered and another
+application took the request over (a failover: ExumRouting sends an unanswered call to voice
+mail), that application is thick too, marked FAILOVER, and a "failover" arrow leads to it from the
+application that routed first. The request leaves the server through a green exit beside the
+application that sent it. The final response climbs back up on the
 right-hand side with hollow arrowheads, through the applications that saw it, to the sender.
 
 Truth rule: every mark comes from the Trace. Applications after the deciding one are drawn
@@ -19,7 +22,8 @@ from .dot import DotWriter, Html, label, short, wrap
 from .render import Diagram
 
 __all__ = ["transaction_diagram", "draw_trace", "request_line", "sender_name", "answering_branch",
-           "change_lines", "destination_name", "outcome_line", "response_action"]
+           "change_lines", "destination_name", "outcome_line", "response_action", "first_router",
+           "failover_words"]
 
 _PASSING = ("", "passed it on", "passed on", "passed")
 
@@ -41,6 +45,19 @@ def sender_name(trace: Trace) -> str:
         return name or (get_uri(sender) if sender else None) or "the sender"
     except Exception:  # a trace of a message the parser refuses still draws  # noqa: BLE001
         return "the sender"
+
+
+def first_router(trace: Trace) -> str:
+    """The application where the request left the chain: the one that routed it first (or that
+    answered or dropped it). After a failover it is not ``outcome.decided_by``, which names the
+    application that routed the request in the end."""
+    return trace.outcome.first_routed_by or trace.outcome.decided_by
+
+
+def failover_words(trace: Trace) -> str:
+    """' (failover after DefaultRouting)' when a failover application routed the request in the end; else ''."""
+    o = trace.outcome
+    return f" (failover after {o.first_routed_by})" if o.failed_over else ""
 
 
 def answering_branch(trace: Trace) -> int | None:
@@ -76,7 +93,7 @@ def outcome_line(trace: Trace) -> str:
     """'DefaultRouting sent it to Terry Adams -> 200 OK': the outcome in words, without long URIs."""
     o = trace.outcome
     if o.kind == "proxied":
-        text = f"{o.decided_by} sent it to {destination_name(trace)}"
+        text = f"{o.decided_by} sent it to {destination_name(trace)}{failover_words(trace)}"
     elif o.kind == "responded":
         text = f"{o.decided_by} answered it"
     else:
@@ -88,9 +105,11 @@ def outcome_line(trace: Trace) -> str:
     return text
 
 
-def _decider_index(trace: Trace) -> int | None:
+def _decider_index(trace: Trace, app: str | None = None) -> int | None:
+    """Index of the hop of ``app`` (default: the first router, where the request left the chain)."""
+    app = app or first_router(trace)
     for i, h in enumerate(trace.hops):
-        if h.ran and h.app == trace.outcome.decided_by:
+        if h.ran and h.app == app:
             return i
     return None
 
@@ -135,7 +154,7 @@ def _response_note(r: ResponseHop | None) -> str:
 
 
 def _hop_node(w: DotWriter, node_id: str, hop: Hop, *, decided: bool, response: ResponseHop | None,
-              compact: bool, differs: bool, outcome_kind: str | None = None) -> None:
+              compact: bool, differs: bool, outcome_kind: str | None = None, failover: bool = False) -> None:
     width = 28 if compact else 44
     title = f"{hop.priority}  {hop.app}{_kind_tag(hop, hop.uri)}" + ("  \u2260" if differs else "")
     lines: list[str] = []
@@ -143,8 +162,8 @@ def _hop_node(w: DotWriter, node_id: str, hop: Hop, *, decided: bool, response: 
     small: list[str] = []
     if hop.ran:
         what = hop.action or hop.effect or "passed on"
-        if decided:
-            bold += wrap(f"DECIDED: {what}", width, 2)
+        if decided or failover:
+            bold += wrap(f"{'FAILOVER' if failover else 'DECIDED'}: {what}", width, 2)
         else:
             lines += wrap(f"ran: {what}", width, 2)
         if hop.changes is not None and not hop.changes.empty:
@@ -154,7 +173,7 @@ def _hop_node(w: DotWriter, node_id: str, hop: Hop, *, decided: bool, response: 
             bold += wrap(f"CRITICAL ERROR{where}: {c.message}", width, 2)
         if hop.disabled_after:
             bold.append("now disabled (10 critical errors)")
-        attrs = (st.decided_node if decided else
+        attrs = (st.decided_node if decided or failover else
                  st.changed_node if hop.changes is not None and not hop.changes.empty else st.ran_node)(hop.builtin)
     else:
         lines.append(f"not run: {st.why_short(hop.why, outcome_kind)}")
@@ -191,13 +210,15 @@ def draw_trace(w: DotWriter, trace: Trace, prefix: str = "", *, compact: bool = 
                     style="rounded,filled", fillcolor="#f7f7f7", color="black")
     ids["sender"] = sender
     decider = _decider_index(trace)
+    failover = _decider_index(trace, trace.outcome.decided_by) if trace.outcome.failed_over else None
     response_by_app = {r.app: r for r in trace.responses}
     hop_ids: dict[str, str] = {}
     for i, hop in enumerate(trace.hops):
         node_id = f"{p}h{i}"
         hop_ids[hop.app] = node_id
         _hop_node(w, node_id, hop, decided=(i == decider), response=response_by_app.get(hop.app),
-                  compact=compact, differs=hop.app in differs, outcome_kind=trace.outcome.kind)
+                  compact=compact, differs=hop.app in differs, outcome_kind=trace.outcome.kind,
+                  failover=(i == failover))
     ids.update({f"hop:{k}": v for k, v in hop_ids.items()})
 
     # The request down the chain: solid while it is in the chain, dashed once it has left it.

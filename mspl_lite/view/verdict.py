@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..frontend.trace import Hop, Trace
 from .style import why_short
-from .trace_diagram import change_lines, destination_name, outcome_line
+from .trace_diagram import change_lines, destination_name, failover_words, first_router, outcome_line
 
 __all__ = ["Difference", "differences", "differing_apps", "verdict", "short_name"]
 
@@ -74,7 +74,7 @@ def differences(a: Trace, b: Trace) -> tuple[Difference, ...]:
             if (ha.effect, ha.action, ca) != (hb.effect, hb.action, cb):
                 found.append(Difference(kind="action", app=name, a=_state(ha), b=_state(hb)))
     oa, ob = a.outcome, b.outcome
-    if (oa.kind, oa.decided_by) != (ob.kind, ob.decided_by):
+    if (oa.kind, oa.decided_by, oa.first_routed_by) != (ob.kind, ob.decided_by, ob.first_routed_by):
         found.append(Difference(kind="decider", app=None, a=oa.summary(), b=ob.summary()))
     if destination_name(a) != destination_name(b) or oa.destination != ob.destination:
         found.append(Difference(kind="destination", app=None, a=destination_name(a), b=destination_name(b)))
@@ -155,6 +155,9 @@ def _place(trace: Trace, app: str, landmark: str | None) -> str:
 def _preempted(trace: Trace) -> str:
     """What the application that ended the request did before a later one could run."""
     o = trace.outcome
+    if o.kind == "proxied" and o.failed_over:
+        return (f"{o.first_routed_by} had already routed {_noun(trace)} (in the end {o.decided_by} sent it to "
+                f"{destination_name(trace)})")
     if o.kind == "proxied":
         return f"{o.decided_by} had already routed {_noun(trace)} to {destination_name(trace)}"
     if o.kind == "responded":
@@ -166,7 +169,7 @@ def _preempted(trace: Trace) -> str:
 def _placement_line(app: str, ran: Trace, missed: Trace) -> str:
     """The verdict when ``app`` ran in ``ran`` and, placed elsewhere in ``missed``, never ran there."""
     hop_missed, hop_ran = _hop(missed, app), _hop(ran, app)
-    landmark = missed.outcome.decided_by
+    landmark = first_router(missed)
     if hop_missed.why in ("routed", "not-reached"):
         why = _preempted(missed)
     else:
@@ -187,7 +190,7 @@ def _placement_line(app: str, ran: Trace, missed: Trace) -> str:
 def _happened(trace: Trace) -> str:
     o = trace.outcome
     if o.kind == "proxied":
-        return f"{o.decided_by} sent it to {destination_name(trace)}"
+        return f"{o.decided_by} sent it to {destination_name(trace)}{failover_words(trace)}"
     if o.kind == "responded":
         return f"{o.decided_by} answered {o.status} {o.reason or ''}".rstrip()
     return f"{o.decided_by} dropped it"
