@@ -90,7 +90,8 @@ def check_ran_after_proxy(answer: Any) -> Problem | Passed:
         return Problem(f"{', '.join(late)} never run{'s' if len(late) == 1 else ''}: "
                        "RedirectImProxy already routed the IM.",
                        "ProxyRequest(uri) marks the request routed, and every later application, "
-                       "built-in ones included, is skipped (Decision, after Greenlee 2012)")
+                       "built-in ones included, is skipped in the simulator (decision D1: dn439171, greenlee-2012; "
+                       "notebook 05 shows the evidence against it)")
     missing = [a for a in expected if a.lower() not in lower]
     if missing:
         return Problem(f"{len(missing)} application{'s' if len(missing) > 1 else ''} that run "

@@ -179,9 +179,10 @@ if (sipRequest) {
        "server); every other request gets no action and goes on down the chain."),
     _s("5.2", "python", '''
 answer_5_2 = ["TranslationService", "IncomingFederation", "RedirectImProxy"]
-''', "ClientVersionFilter handles REGISTER only; TranslationService and IncomingFederation run and pass the IM "
-       "on; RedirectImProxy (just above UserServices) proxies it to Nuria, and every application below it, "
-       "UserServices, IIMFilter and DefaultRouting included, is skipped."),
+''', "In the simulator ClientVersionFilter handles REGISTER only (inferred), so it does not run; "
+       "TranslationService and IncomingFederation run and pass the IM on; RedirectImProxy (just above "
+       "UserServices) proxies it to Nuria, and every application below it, UserServices, IIMFilter and "
+       "DefaultRouting included, is skipped (decision D1)."),
     _s("6.1", "mspl", '''
 if (sipRequest) {
     if (EqualString(GetUserAtHost(sipRequest.RequestUri), "jennyl@contoso.com", true)) {
