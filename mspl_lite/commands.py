@@ -5,7 +5,8 @@
 
 Without ``@PRIORITY`` an application goes just above UserServices when its manifest has
 <allowRegistrationBeforeUserServices/>, otherwise just below it; a priority past the end of the
-chain places it last. Errors are MsplLiteError values: cli.py prints them and exits 1.
+chain places it last. An application placed below DefaultRouting is registered with a warning on
+stderr (Dn439078 says it must be above; decision D52). Errors are MsplLiteError values: cli.py prints them and exits 1.
 
 This module sits on top of the simulator and the view layer (it draws --diagram), so it lives
 beside cli.py rather than inside mspl_lite.frontend: data flows one way.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import TextIO
 
 from .errors import InputError
@@ -44,6 +46,12 @@ def _front_end(args) -> FrontEnd:
     return fe
 
 
+def _warn(fe: FrontEnd, err: TextIO | None) -> None:
+    """A registration Dn439078 rules out is accepted (decision D52), and said at once on stderr."""
+    for warning in fe.chain.placement_warnings():
+        (err or sys.stderr).write(f"warning: {warning}\n")
+
+
 def _diagram(args, draw, what) -> None:
     """--diagram FILE: draw ``what`` with the view layer and save it (SVG, DOT or PNG by suffix)."""
     path = getattr(args, "diagram", None)
@@ -54,10 +62,14 @@ def _diagram(args, draw, what) -> None:
 def apps_command(args, out: TextIO) -> int:
     """Print the chain like Get-CsServerApplication (or JSON rows with --json)."""
     fe = _front_end(args)
+    _warn(fe, None)
     _diagram(args, chain_diagram, fe)
     if getattr(args, "json", False):
         json.dump({"pool": fe.lab.pool, "apps": fe.apps,
-                   "note": "Built-in order as documented (Gg182575); numeric priorities and Uris inferred."},
+                   "warnings": fe.chain.placement_warnings(),
+                   "note": "Built-in order as Gg182575 lists it (running in that order is inferred, decision D10); "
+                           "numeric priorities, Uris, Enabled and Critical values inferred (decision D50) except "
+                           "DefaultRouting's (Gg182575, Gg182598)."},
                   out, indent=2)
         out.write("\n")
     else:
@@ -70,6 +82,7 @@ def trace_command(args, out: TextIO) -> int:
     from .sip import parse_message
 
     fe = _front_end(args)
+    _warn(fe, None)
     with open(args.message, "rb") as f:
         data = f.read()
     message = parse_message(data, filename=args.message)

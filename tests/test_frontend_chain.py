@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from _frontend_support import app, im
-from mspl_lite.errors import RegistrationRefused
+from mspl_lite.errors import RegistrationRefused, UsageError
 from mspl_lite.frontend import FrontEnd, PythonApplication
 from mspl_lite.frontend.builtins import BUILTIN_ORDER
 from mspl_lite.manifest import parse_manifest
@@ -32,7 +32,60 @@ def test_listing_looks_like_get_csserverapplication_and_flags_the_guesses():
     assert "Uri        : http://www.microsoft.com/LCS/QoEAgent" in text
     guessed = {row["Name"] for row in fe.apps if row["OrderGuessed"]}
     assert guessed == {"DefaultRouting", "ExumRouting", "OutboundRouting"}
-    assert "priority number inferred" in text and "a guess" in text
+    assert "Priority number inferred" in text and "decision D10" in text
+
+
+def _block(text, name):
+    return next(b for b in text.split("\n\n") if f"Name       : {name}\n" in b)
+
+
+def test_listing_says_what_is_inferred_and_never_places_defaultrouting_against_itself():
+    text = FrontEnd().listing()
+    assert "relative to DefaultRouting is a guess" not in text
+    own = _block(text, "DefaultRouting")
+    assert "listed before ExumRouting and OutboundRouting (Gg182575)" in own
+    assert "critical (Gg182598), and that cannot be changed" in own
+    assert "listed after DefaultRouting (Gg182575)" in _block(text, "OutboundRouting")
+    # Method filters: documented for QoEAgent (SERVICE, Gg182575), inferred for the rest.
+    assert "methods it handles: Gg182575" in _block(text, "QoEAgent")
+    assert "inferred from its role, decision D51" in _block(text, "IIMFilter")
+    assert "gg398812" in _block(text, "ClientVersionFilter")
+    assert "Critical value not documented (decision D50)" in _block(text, "UserServices")
+
+
+def test_defaultrouting_is_critical_and_that_cannot_be_changed():
+    fe = FrontEnd()
+    rows = {row["Name"]: row for row in fe.apps}
+    assert rows["DefaultRouting"]["Critical"] is True
+    with pytest.raises(UsageError) as err:
+        fe.chain.replace("DefaultRouting", critical=False)
+    assert "Gg182598" in str(err.value) and "cannot be changed" in str(err.value)
+    assert fe.chain.get("DefaultRouting").critical is True
+    fe.chain.replace("DefaultRouting", critical=True, enabled=True)      # no change: allowed
+    fe.chain.replace("IIMFilter", critical=True)                          # any other application: allowed
+    assert fe.chain.get("IIMFilter").critical is True
+
+
+def test_an_application_below_defaultrouting_is_registered_with_dn439078s_warning():
+    fe = FrontEnd()
+    fe.register(app("block-word.am"), 9)
+    dr = fe.chain.index("DefaultRouting")
+    assert fe.chain.index("BlockWord") == 9 > dr
+    warning = {row["Name"]: row for row in fe.apps}["BlockWord"]["Warning"]
+    assert "must be set higher than the DefaultRouting application" in warning and "Dn439078" in warning
+    assert f"register it at priority {dr} or less" in warning
+    assert "Warning    : BlockWord is at priority 9" in fe.listing()
+    assert "!" in fe.chain.table_text().splitlines()[10]
+    trace = fe.send(im("sip:jennyl@contoso.com", "hello"))
+    notes = [(n.kind, n.source) for n in trace.notes]
+    assert ("documented", "Dn439078") in notes
+    assert any(n.kind == "hint" and "below DefaultRouting" in n.text and "decision D52" in n.text
+               for n in trace.notes)
+    # At DefaultRouting's own priority it goes above it: no warning.
+    above = FrontEnd()
+    above.register(app("block-word.am"), above.chain.index("DefaultRouting"))
+    assert above.chain.placement_warnings() == []
+    assert not any(n.source == "Dn439078" for n in above.send(im("sip:jennyl@contoso.com", "hello")).notes)
 
 
 def test_default_priority_is_just_below_userservices_or_just_above_it_when_allowed():

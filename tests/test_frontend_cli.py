@@ -104,3 +104,16 @@ def test_diagram_flag_draws_or_says_clearly_why_not(tmp_path):
     else:
         assert result.returncode == 1 and result.stderr.strip()
         assert not target.exists()
+
+
+def test_apps_warns_on_stderr_and_in_the_listing_when_an_application_goes_below_defaultrouting():
+    result = run_cli("apps", "--app", app("block-word.am") + "@9")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("warning: BlockWord is at priority 9, below DefaultRouting")
+    assert "must be set higher than the DefaultRouting application" in result.stderr
+    assert "Warning    : BlockWord is at priority 9" in result.stdout
+    data = json.loads(run_cli("apps", "--app", app("block-word.am") + "@9", "--json").stdout)
+    assert data["warnings"] and "Dn439078" in data["warnings"][0]
+    assert {row["Name"]: row["Critical"] for row in data["apps"]}["DefaultRouting"] is True
+    clean = run_cli("apps", "--app", app("block-word.am"))
+    assert clean.returncode == 0 and clean.stderr == "" and "Warning    :" not in clean.stdout

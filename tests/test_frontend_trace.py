@@ -100,3 +100,33 @@ def test_a_critical_note_points_into_its_script_with_a_caret():
                           "        Fork(\"sip:a@contoso.com\");\n"
                           "        ^")
     assert note.diagnostic(script, "forker.mspl", hint="fix it").render().endswith("\n    hint: fix it")
+
+
+# -- what a trace labels as inferred (issue 9) -------------------------------------------------
+
+def test_a_builtin_method_filter_is_labelled_with_its_basis():
+    trace = FrontEnd().send(im("sip:jennyl@contoso.com", "hello"))
+    cvf = trace.hop("ClientVersionFilter").sentence
+    assert cvf.startswith("ClientVersionFilter handles REGISTER, not MESSAGE")
+    assert "decision D51" in cvf and "gg398812" in cvf      # the Lync 2010 planning text says more
+    # UserPinService's SERVICE is our reading of "verify user PINs"; QoEAgent's is Gg182575's own word.
+    assert "inferred from its role, decision D51" in trace.hop("UserPinService").sentence
+    nobody = FrontEnd().send(im("sip:nobody@fabrikam.com", "hello"))
+    assert nobody.hop("QoEAgent").sentence.endswith("(Gg182575)")
+
+
+def test_a_call_retargeted_to_a_phone_number_says_outboundrouting_routing_it_is_inferred():
+    from test_frontend_scenarios import CALL_0199
+
+    fe = FrontEnd()
+    fe.register(app("redirect-call-retarget.am"))
+    trace = fe.send(CALL_0199)
+    inferred = [n for n in trace.notes if n.kind == "inferred" and n.source == "decision D5"]
+    assert inferred and "no page says that OutboundRouting routes it" in inferred[0].text
+    assert not [n for n in FrontEnd().send(CALL_0199).notes if n.source == "decision D5"]
+
+
+def test_defaultrouting_status_codes_are_labelled_as_the_simulators_choice():
+    trace = FrontEnd().send(im("sip:nobody@contoso.com", "hello"))
+    assert trace.outcome.status == 404
+    assert any(n.kind == "inferred" and "decision D54" in n.text for n in trace.notes)

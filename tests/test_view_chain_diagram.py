@@ -37,11 +37,15 @@ def test_custom_and_builtin_look_different_and_say_so():
     custom = nodes[f"a{i}"]
     assert "rounded" not in styles(custom) and float(custom["penwidth"]) > 2
     words = text_of(custom["label"])
-    assert "MSPL script" in words and "methodNames=MESSAGE" in words
+    assert "MSPL script" in words and "methodNames=" in words and "MESSAGE" in words
     assert "responseFilter=NONE" in words and "proxyByDefault=true" in words
     builtin = nodes[f"a{fe.chain.index('UserServices')}"]
     assert "rounded" in styles(builtin) and "built-in" in text_of(builtin["label"])
-    assert "critical" in text_of(builtin["label"])  # UserServices is critical
+    assert "critical" not in text_of(builtin["label"])   # not documented (decision D50)
+    routing = text_of(nodes[f"a{fe.chain.index('DefaultRouting')}"]["label"])
+    assert "critical" in routing and "runs before ExumRouting, OutboundRouting: inferred (D10)" in routing
+    assert "runs after DefaultRouting: inferred (D10)" in text_of(nodes[f"a{fe.chain.index('ExumRouting')}"]["label"])
+    assert "[inferred]" in text_of(builtin["label"])            # its method filter (decision D51)
 
 
 def test_builtin_filters_are_shown_as_methods():
@@ -105,3 +109,15 @@ def test_every_exit_a_built_in_application_takes_is_one_the_diagram_draws():
     drawn = {name: text_of(nodes[f"exit{i}"]["label"]) if f"exit{i}" in nodes else ""
              for i, name in enumerate(a.name for a in fe.chain)}
     assert not {(app, kind) for app, kind in taken if EXIT_KINDS[kind] not in drawn[app]}
+
+
+def test_an_application_below_defaultrouting_is_marked_in_its_box():
+    fe = FrontEnd()
+    fe.register(str(sample_path("apps/block-word.am")), 9)
+    nodes = dot_nodes(chain_diagram(fe).source)
+    words = text_of(nodes[f"a{fe.chain.index('BlockWord')}"]["label"])
+    assert "below DefaultRouting: Dn439078 says it must be above (D52)" in words
+    above = FrontEnd()
+    above.register(str(sample_path("apps/block-word.am")))
+    box = dot_nodes(chain_diagram(above).source)[f"a{above.chain.index('BlockWord')}"]
+    assert "Dn439078" not in text_of(box["label"])

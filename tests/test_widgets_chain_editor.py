@@ -29,6 +29,9 @@ def test_moving_the_custom_application_below_defaultrouting_changes_the_path():
     assert labels[editor.chain.index("RedirectImRetarget")].strip().startswith(
         f"{editor.chain.index('RedirectImRetarget')}  RedirectImRetarget")
     assert "<title>transaction</title>" in editor.result.value
+    # Dn439078: every application must be above DefaultRouting; the editor says so and marks it.
+    assert "Warning:" in editor.path.value and "must be set higher than the DefaultRouting" in editor.path.value
+    assert "! below DefaultRouting" in labels[editor.chain.index("RedirectImRetarget")]
 
 
 def test_disabling_an_application_and_enabling_it_again():

@@ -92,7 +92,9 @@ def _priority_problem(priority: Any) -> Problem | None:
     if not hop.ran:
         return Problem(f"at priority {priority} WatchIm never sees the IM: {hop.sentence}.",
                        "a routing application sends the request out of the server, and nothing below it "
-                       "runs: go above DefaultRouting")
+                       "runs (inferred, decision D1): go above DefaultRouting, where the SDK wants every "
+                       "application anyway (Dn439078: \"the application priority level must be set higher "
+                       "than the DefaultRouting application\")")
     seen = [r for r in trace.responses if r.app == "WatchIm" and r.ran]
     if not seen:
         return Problem(f"at priority {priority} WatchIm sees the IM but not its 200 OK.",
@@ -160,7 +162,8 @@ def check_cmdlet(answer: Any) -> Problem | Passed:
     except ValueError:
         return Problem("-Priority is missing or not a number.",
                        "without it the application goes to the bottom of the list, below "
-                       "DefaultRouting: it would never see an IM. Give your answer of 2.1")
+                       "DefaultRouting, where Dn439078 says no application may be and where it would never "
+                       "see an IM. Give your answer of 2.1")
     problem = _priority_problem(priority)
     if problem:
         return Problem("-Priority " + str(priority) + ": " + problem.message, problem.hint)

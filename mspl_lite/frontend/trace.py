@@ -64,7 +64,8 @@ EFFECTS: tuple[str, ...] = (
 OUTCOME_KINDS: tuple[str, ...] = ("proxied", "responded", "dropped")
 
 #: ``documented``: a source says so; ``inferred``: the simulator's reading of the sources;
-#: ``decision``: a side taken where the sources are silent (mspl.md section 8); ``hint``: what to do.
+#: ``decision``: a side taken where the sources are silent (a decision D<n> of docs/ARCHITECTURE.md);
+#: ``hint``: what to do.
 NOTE_KINDS: tuple[str, ...] = ("documented", "inferred", "decision", "hint")
 
 
@@ -296,6 +297,7 @@ class Branch:
     note: str = ""              # e.g. "rang 20 s, no answer: CANCEL sent"
     cancelled: bool = False     # the server cancelled this branch (another branch answered, or timeout)
     request: str = ""           # the request text as sent on this branch
+    attempt: int = 0            # branches of one attempt were sent at once (a fork); a failover's come later
 
     def __post_init__(self):
         object.__setattr__(self, "responses", tuple((int(s), str(r)) for s, r in _tuple(self.responses)))
@@ -447,7 +449,7 @@ class Note:
 
     kind: Literal["documented", "inferred", "decision", "hint"]
     text: str
-    source: str | None = None   # where it is documented ("Dn439073", "MSIP Request.xml", ...)
+    source: str | None = None   # a page id of docs/sources.md ("Dn439073") or "decision D5"
 
     def __post_init__(self):
         if self.kind not in NOTE_KINDS:

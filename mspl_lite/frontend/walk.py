@@ -1,15 +1,15 @@
 """The request's way down the chain: one Hop per application, until one routes, answers or drops it.
 
-Theory of operation (mspl.md 1.7, 3, 8; builtin-apps.md 0). The applications are asked in
+Theory of operation (dn439114, cc165046, decisions D1-D5). The applications are asked in
 priority order. One that is disabled, or whose filter does not match, is skipped and its Hop
 says why. One that sees the request decides (decisions.py): a built-in application returns a
 Decision; an MSPL script's final disposition (or a Python stand-in's) is turned into the same
 values here:
 
     no action               proxyByDefault true: pass on; false: drop
-    ProxyRequest("")        pass on to the next application
-    ProxyRequest(uri)       route there; every later application is skipped
-    RetargetRequest(uri)    new Request-URI, the To header stays; the later applications route it
+    ProxyRequest("")        pass on to the next application (decision D2)
+    ProxyRequest(uri)       route there; every later application is skipped (decision D1)
+    RetargetRequest(uri)    new Request-URI, the To header stays; the later applications route it (D5)
     Respond(status, ...)    answer; the later applications are skipped
     BeginFork ... EndFork   route to every Fork() URI
     Dispatch(method)        managed code decides (dispatch.py)
@@ -50,6 +50,7 @@ def walk_down(fe: FrontEnd, ctx: RequestContext,
     """Every application's Hop, in priority order, and the decision that ended the walk (None: nobody's)."""
     hops: list[Hop] = []
     decided: Decided | None = None
+    _placement_notes(fe, ctx)
     for i, app in enumerate(fe.chain.apps):
         if decided is not None:
             hops.append(_below_the_decision(i, app, decided))
@@ -67,6 +68,17 @@ def walk_down(fe: FrontEnd, ctx: RequestContext,
         if decision is not None:
             decided = Decided(i, app.name, decision)
     return hops, decided
+
+
+def _placement_notes(fe: FrontEnd, ctx: RequestContext) -> None:
+    """A custom application below DefaultRouting: the trace quotes Dn439078 and says what to do."""
+    warnings = fe.chain.placement_warnings(quote=False)
+    if not warnings:
+        return
+    ctx.note("documented", "In any case, the application priority level must be set higher than the "
+                           "DefaultRouting application.", "Dn439078")
+    for warning in warnings:
+        ctx.note("hint", warning)
 
 
 def _below_the_decision(i: int, app: ServerApplication, decided: Decided) -> Hop:
@@ -140,7 +152,7 @@ def _script_hop(fe: FrontEnd, i: int, app: ServerApplication, ctx: RequestContex
             sentence = (f"no routing action{aborted} and proxyByDefault is false: the server drops the request;"
                         " no later application sees it and no response is sent")
             ctx.note("documented", "With proxyByDefault false, a request the script does not proxy, respond "
-                                   "to or dispatch is dropped.", "mspl.md 1.7")
+                                   "to or dispatch is dropped.", "dn439114")
             decision = Drop(action=action, sentence=sentence)
     elif final.kind == "proxy" and not final.uri:
         action, effect = 'ProxyRequest(""): passed on', "passed"
@@ -151,7 +163,7 @@ def _script_hop(fe: FrontEnd, i: int, app: ServerApplication, ctx: RequestContex
         sentence = (f"ProxyRequest(\"{final.uri}\"){where} sends the request straight there: every later "
                     "application, built-in ones included, is skipped")
         ctx.note("decision", "ProxyRequest(uri) marks the request routed to uri; every later application, "
-                             "built-in ones included, is skipped.", "mspl.md 8")
+                             "built-in ones included, is skipped.", "decision D1")
         decision = Route(targets=targets, action=action, sentence=sentence, fork=len(targets) > 1)
     elif final.kind == "retarget":
         _retarget(ctx, final.uri)
@@ -160,7 +172,7 @@ def _script_hop(fe: FrontEnd, i: int, app: ServerApplication, ctx: RequestContex
                     f"{ctx.request.get('To')}; the later applications route it")
         ctx.note("decision", "RetargetRequest sets a new logical target: the Request-URI follows it, the To "
                              "header keeps the original user, and the later applications still run and "
-                             "route it.", "mspl.md 8")
+                             "route it.", "decision D5")
         ctx.note("documented", "RetargetRequest leaves the To header as the original user.", "Dn439073")
         _retarget_placement_notes(fe, i, app, ctx)
     elif final.kind == "respond":
@@ -194,6 +206,7 @@ def _retarget(ctx: RequestContext, uri: str) -> None:
 
     The interpreter has set it already; a Python stand-in's api.retarget_request has not.
     """
+    ctx.scratch["retargeted"] = uri     # OutboundRouting says when it routes a retargeted call (D5)
     if ctx.request.request_uri != uri:
         try:
             ctx.request.request_uri = uri

@@ -52,15 +52,19 @@ def chain_rows(chain_or_frontend: Any) -> list[dict]:
     exits (where a built-in routing application sends requests out of the server; ServerApplication.exits)."""
     apps, _ = _apps(chain_or_frontend)
     rows = []
+    names = [a.name for a in apps]
+    default_routing = names.index("DefaultRouting") if "DefaultRouting" in names else len(apps)
     for priority, app in enumerate(apps):
         kind = getattr(app, "kind", "builtin")
         builtin = getattr(app, "builtin", None)
         row = {"priority": priority, "name": app.name, "kind": kind, "builtin": kind == "builtin",
                "enabled": bool(getattr(app, "enabled", True)), "critical": bool(getattr(app, "critical", False)),
                "order_guessed": bool(getattr(app, "order_guessed", False)), "filters": [], "role": "",
-               "exits": tuple(getattr(app, "exits", ()))}
+               "exits": tuple(getattr(app, "exits", ())),
+               "below_default_routing": kind != "builtin" and priority > default_routing}
         if kind == "builtin":
-            row["filters"].append(f"handles {_methods_text(getattr(builtin, 'methods', None))}")
+            basis = "" if getattr(builtin, "methods_source", None) else " [inferred]"
+            row["filters"].append(f"handles {_methods_text(getattr(builtin, 'methods', None))}{basis}")
             row["role"] = getattr(builtin, "role", "") or ""
         else:
             rf = getattr(app, "request_filter", None)
@@ -110,7 +114,7 @@ def chain_diagram(chain_or_frontend: Any, *, title: str | None = None) -> Diagra
     pool = getattr(getattr(chain_or_frontend, "chain", chain_or_frontend), "pool", None) or getattr(lab, "pool", "")
     heading = title or (f"Server applications of {pool}" if pool else "Server applications")
     legend = ("rounded: built-in; square, heavy border: custom (MSPL); dashed grey: disabled; "
-              "green: where requests leave the server")
+              "green: where requests leave the server; built-in order as Gg182575 lists it (D10)")
     graph = dict(st.GRAPH, label=label(heading, "priority 0 runs first", small=[legend]))
     w = DotWriter("chain", graph, st.NODE, st.EDGE)
     w.node("arrive", label=label("a request arrives", small=["from a client, another pool or the Edge"]),
@@ -124,7 +128,12 @@ def chain_diagram(chain_or_frontend: Any, *, title: str | None = None) -> Diagra
         if row["role"]:
             small += wrap(row["role"], 46, 2)
         if row["order_guessed"]:
-            small.append("running order here is a guess (mspl.md 3)")
+            small.append("runs before ExumRouting, OutboundRouting:" if row["name"] == "DefaultRouting"
+                         else "runs after DefaultRouting:")
+            small.append("inferred (D10)")
+        if row["below_default_routing"]:
+            small.append("below DefaultRouting: Dn439078 says")
+            small.append("it must be above (D52)")
         lines = [_kind_words(row) + (", critical" if row["critical"] else "")]
         bold = [] if row["enabled"] else ["disabled: requests pass it by"]
         title_text = f"{row['priority']}  {row['name']}"

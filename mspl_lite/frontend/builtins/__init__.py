@@ -1,9 +1,10 @@
-"""The built-in applications of a Lync Server 2013 Front End, in their documented order.
+"""The built-in applications of a Lync Server 2013 Front End, in the order Gg182575 lists them.
 
-The order is documented (Gg182575: "the scripts run in the order they are listed"); the numeric
-priorities are inferred (0, 1, 2, ...), and the reference doubts whether the listed order is the
-running order for DefaultRouting versus ExumRouting/OutboundRouting (mspl.md 3) -- the chain
-listing marks those entries.
+Gg182575 lists them in this order and says of the Control Panel's list that "The scripts run in
+the order they are listed"; that the page's own list is that order is our reading (decision D10).
+The numeric priorities are inferred (0, 1, 2, ...). Where the listed order is most in doubt --
+DefaultRouting before ExumRouting and OutboundRouting, which handle calls it does not route --
+the applications say so (``order_guessed``, ``place_note``) and the chain listing marks them.
 """
 from __future__ import annotations
 
@@ -26,18 +27,18 @@ __all__ = [
     "OutboundRouting", "QoEAgent", "OutgoingFederation", "AcpRouting",
 ]
 
-#: Front End applications in the order MSPL-list (Gg182575) lists them.
+#: Front End applications in the order Gg182575 lists them.
 BUILTIN_ORDER: tuple[type[BuiltinApplication], ...] = (
     ClientVersionFilter, TranslationService, IncomingFederation, UserServices, InterClusterRouting,
     IIMFilter, UserPinService, DefaultRouting, ExumRouting, OutboundRouting, QoEAgent,
     OutgoingFederation, AcpRouting,
 )
 
-#: Where the reference doubts that the listed order is the running order (mspl.md 3 UNCERTAIN):
-#: DefaultRouting appears before ExumRouting and OutboundRouting. Each class says it (order_guessed).
+#: Where running in the listed order is most in doubt (decision D10): DefaultRouting appears before
+#: ExumRouting and OutboundRouting. Each class says it (order_guessed, place_note).
 ORDER_GUESSED: frozenset[str] = frozenset(cls.name for cls in BUILTIN_ORDER if cls.order_guessed)
 
 
 def default_builtins() -> list[BuiltinApplication]:
-    """One instance of every built-in application, in the documented order."""
+    """One instance of every built-in application, in the order Gg182575 lists them (decision D10)."""
     return [cls() for cls in BUILTIN_ORDER]

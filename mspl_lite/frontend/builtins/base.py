@@ -1,9 +1,10 @@
 """What every built-in application of the Front End has: a name, a URI, the methods it sees.
 
 A built-in application is a small class. Its class attributes are data: ``name``, ``role``,
-``critical`` and ``order_guessed`` are what the chain listing and diagram show, ``methods`` what
-it sees, ``exits`` where it may send a request out of the server (the ``Branch.kind`` of every
-branch it routes: the chain diagram's green boxes). ``filter_reason`` says why it would not see
+``critical`` and ``order_guessed`` are what the chain listing and diagram show (each with the
+page it comes from, or the decision that stands in for one), ``methods`` what it sees,
+``exits`` where it may send a request out of the server (the ``Branch.kind`` of every branch it
+routes: the chain diagram's green boxes). ``filter_reason`` says why it would not see
 a request (None = it sees it); ``on_request`` returns a Decision (``PassOn``, ``self.answer``,
 ``self.route_to``, or a ``Route`` to several targets) and says with ``ctx.note`` which part is
 documented and which inferred; ``on_response`` may touch the final response on its way back
@@ -46,11 +47,20 @@ class BuiltinApplication:
     name: ClassVar[str] = ""
     #: The methods it handles; None = every method.
     methods: ClassVar[frozenset[str] | None] = None
-    #: One line: what Lync Server 2013's documentation says it does (builtin-apps.md section 0).
+    #: The page that says which requests it handles; None: ``methods`` is the simulator's reading
+    #: of its role (inferred, decision D51).
+    methods_source: ClassVar[str | None] = None
+    #: One line: what Lync Server 2013's documentation says it does (Gg182575).
     role: ClassVar[str] = ""
-    #: True when the documented order puts it here but the reference doubts it (mspl.md 3).
+    #: True where running in the listed place is our reading, not the page's (decision D10);
+    #: ``place_note`` says what exactly is inferred.
     order_guessed: ClassVar[bool] = False
+    place_note: ClassVar[str] = ""
+    #: Critical, and where that is documented (None: the value is not documented, decision D50).
     critical: ClassVar[bool] = False
+    critical_source: ClassVar[str | None] = None
+    #: The page that says the Critical mark cannot be changed (None: it can, as for any application).
+    critical_fixed: ClassVar[str | None] = None
     #: Where it sends requests out of the Front End: the ``Branch.kind`` of every branch it
     #: routes (view/style.EXIT_KINDS names them). () = it answers or passes on, never routes.
     exits: ClassVar[tuple[str, ...]] = ()
@@ -68,8 +78,14 @@ class BuiltinApplication:
         """None when this application sees the request; else a sentence saying why not."""
         if self.methods is not None and ctx.method not in self.methods:
             shown = ", ".join(sorted(self.methods)) if len(self.methods) < 6 else "calls, IMs and other user requests"
-            return f"{self.name} handles {shown}, not {ctx.method}"
+            return f"{self.name} handles {shown}, not {ctx.method} ({self.methods_basis()})"
         return None
+
+    def methods_basis(self) -> str:
+        """Where ``methods`` comes from, as a trace or the listing says it."""
+        if self.methods_source:
+            return self.methods_source
+        return "inferred from its role, decision D51"
 
     def on_request(self, ctx: RequestContext) -> Decision:
         """Decide what to do with the request (default: pass it on)."""

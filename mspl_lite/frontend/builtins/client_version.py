@@ -1,4 +1,5 @@
-"""ClientVersionFilter: blocks, warns or allows a sign-in by the client's User-Agent (builtin-apps.md 1)."""
+"""ClientVersionFilter: blocks, warns or allows a sign-in by the client's User-Agent (Gg182575; the
+responses are [MS-SIPREGE] 3.4.2.5's). It checks REGISTER only: decision D51 (gg398812 says more)."""
 from __future__ import annotations
 
 import re
@@ -34,6 +35,10 @@ class ClientVersionFilter(BuiltinApplication):
     methods = frozenset({"REGISTER"})
     role = "checks the client version; can block log-on, warn, or show a download URL"
 
+    def methods_basis(self) -> str:
+        return ("decision D51: the Lync 2010 planning page gg398812 also checks a client that "
+                "\"is invited to a session\"")
+
     def _rule_for(self, ctx: RequestContext, user_agent: str) -> tuple[str, ClientVersionRule | None, str]:
         config = ctx.lab.client_version
         for name, version in user_agent_tokens(user_agent):
@@ -62,7 +67,7 @@ class ClientVersionFilter(BuiltinApplication):
                           sentence=f"{why}: AllowWithUrl -- the 200 OK will carry Warning 313 with the URL")
         if action == "AllowAndUpgrade":
             ctx.note("inferred", "AllowAndUpgrade lets the client sign in; its Warning code was not retrieved, "
-                                 "so the simulator adds none (builtin-apps.md 1).")
+                                 "so the simulator adds none.", "MS-SIPREGE")
             return PassOn(action="allowed the client (upgrade via Microsoft Update)", sentence=f"{why}: AllowAndUpgrade")
         # The Block family: 403 Forbidden on the REGISTER (MS-SIPREGE 3.4.2.5.3/.6).
         headers: list[tuple[str, str]] = []
@@ -73,7 +78,7 @@ class ClientVersionFilter(BuiltinApplication):
         if action == "BlockWithUrl":
             headers.append(ms_diagnostics(ctx, 17003, "Declined with URL", self.name))
             ctx.note("inferred", "BlockWithUrl: 403 with ms-diagnostics 17003 'Declined with URL'; the Warning code of "
-                                 "this action was not retrieved (builtin-apps.md 1).")
+                                 "this action was not found.", "MS-SIPREGE")
         else:
             headers.append(ms_diagnostics(ctx, 17002, "Invalid protocol client version", self.name))
         ctx.note("documented", f"{action}: the client version filter answers the REGISTER with 403 Forbidden "

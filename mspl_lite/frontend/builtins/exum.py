@@ -1,7 +1,8 @@
-"""ExumRouting: calls for UM-enabled users that nobody can answer go to Exchange UM (builtin-apps.md 11).
+"""ExumRouting: calls for UM-enabled users that nobody can answer go to Exchange UM (Gg182575).
 
 Here: a UM-enabled user who is signed in nowhere. A call that rings out on her endpoints also
 ends in voice mail: DefaultRouting hands the failed call to ExumRouting (decisions.Failover).
+No page says how ExumRouting gets a call that DefaultRouting routed: decision D53.
 """
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ class ExumRouting(BuiltinApplication):
     name = "ExumRouting"
     methods = frozenset({"INVITE"})
     role = "routing to Exchange UM (voice mail deposit, Auto Attendant, Subscriber Access)"
-    exits = ("voicemail",)  # builtin-apps.md 11
+    exits = ("voicemail",)  # Gg182575
     order_guessed = True
+    place_note = ("listed after DefaultRouting (Gg182575); that it takes the calls DefaultRouting passes on, "
+                  "or could not get answered, is inferred (decisions D10, D53)")
 
     def on_request(self, ctx: RequestContext) -> Decision:
         user = ctx.target_user()

@@ -1,4 +1,4 @@
-"""IncomingFederation and OutgoingFederation: who may talk to which external domain (builtin-apps.md 3).
+"""IncomingFederation and OutgoingFederation: who may talk to which external domain (Gg182575).
 
 The organisation's federation settings (allowed and blocked domains, AllowFederatedUsers) live on
 the Access Edge; the Front End side is modelled here, where a learner sees it in the chain
@@ -26,9 +26,10 @@ class IncomingFederation(BuiltinApplication):
         if not domain or ctx.lab.supports_domain(domain):
             return PassOn(sentence="the sender is not in an external deployment")
         fed = ctx.lab.federation
-        ctx.note("inferred", "Federation is decided on the Access Edge in Lync Server 2013; the simulator shows the "
-                             "check at IncomingFederation/OutgoingFederation and answers 403 for a refused domain "
-                             "(the status is not documented).", "builtin-apps.md 3")
+        ctx.note("inferred", "Gg182575 says only that IncomingFederation and OutgoingFederation enforce "
+                             "tenant-level federation validation; the simulator checks the lab's federation "
+                             "settings there and answers 403 for a refused domain (the status is not documented).",
+                 "Gg182575")
         if fed.is_blocked(domain):
             return self.answer(403, "Forbidden", sentence=f"{domain} is on the blocked domain list (New-CsBlockedDomain)",
                                action=f"refused: {domain} is blocked")
@@ -54,7 +55,7 @@ class OutgoingFederation(BuiltinApplication):
     name = "OutgoingFederation"
     methods = ALL_BUT_REGISTER
     role = "tenant-level federation validation for messages going to an external deployment"
-    exits = ("edge",)  # builtin-apps.md 3
+    exits = ("edge",)  # inferred: Gg182575 gives it no exit
 
     def on_request(self, ctx: RequestContext) -> Decision:
         domain = ctx.target_domain()

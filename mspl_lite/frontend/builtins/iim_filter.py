@@ -1,4 +1,5 @@
-"""IIMFilter, the Intelligent IM Filter: hyperlinks in IMs and file transfers (builtin-apps.md 6).
+"""IIMFilter, the Intelligent IM Filter: hyperlinks in IMs and file transfers (Gg182575,
+set-csimfilterconfiguration).
 
 URL filter (Set-CsImFilterConfiguration): Allow delivers the IM with each link made inactive by
 an underscore before it (and AllowMessage first, if set); Warn delivers it with WarnMessage
@@ -95,13 +96,16 @@ class IIMFilter(BuiltinApplication):
                 path = _path_of(m.group(0))
                 for ext in exts:
                     if path.endswith(ext):
+                        ctx.note("inferred", "A link to a blocked file type is answered 403 Forbidden (the link "
+                                             "\"is blocked and an error message is returned to the sender\"; "
+                                             "the status is not documented).", "set-csimfilterconfiguration")
                         return self.answer(403, "Forbidden",
                                            sentence=f"the link {m.group(0)} points at a {ext} file "
                                                     "(BlockFileExtension, file transfer filter list)",
                                            action=f"blocked the IM: link to a {ext} file")
         if config.action == "Block" or len(links) > 1000:
             ctx.note("inferred", "A blocked IM is answered 403 Forbidden (the server 'sends an error to the sender'; "
-                                 "the status is not documented).", "builtin-apps.md 6")
+                                 "the status is not documented).", "set-csimfilterconfiguration")
             return self.answer(403, "Forbidden", sentence=f"Action Block: the message contains {shown}",
                                action=f"blocked the IM containing {shown}")
         if config.action == "Warn":
@@ -122,7 +126,7 @@ class IIMFilter(BuiltinApplication):
             new = config.allow_message + "\r\n" + new
         ctx.request.set_body(new.encode("utf-8"))
         ctx.note("documented", "By default the IM filter disables clickable links by putting an underscore before "
-                               "them (http://... becomes _http://...).", "Set-CsImFilterConfiguration")
+                               "them (http://... becomes _http://...).", "set-csimfilterconfiguration")
         return PassOn(action=f"neutralised {len(links)} link(s): {', '.join('_' + m.group(0) for m in links[:3])}",
                       sentence="Action Allow: the message is delivered with every link made inactive")
 
@@ -144,7 +148,7 @@ class IIMFilter(BuiltinApplication):
                                action=f"blocked the file transfer of {name} (BlockAll)")
         if ext in config.extensions:
             ctx.note("inferred", "A blocked file transfer is answered 403 Forbidden (the status is not documented).",
-                     "builtin-apps.md 6")
+                     "Gg182575")
             return self.answer(403, "Forbidden", sentence=f"{ext} is on the file transfer filter's extension list",
                                action=f"blocked the file transfer of {name}")
         return PassOn(sentence=f"{name}: {ext or 'no extension'} is not blocked", action=f"allowed the file {name}")

@@ -1,4 +1,4 @@
-"""InterClusterRouting: calls for users homed on another pool go to that pool (builtin-apps.md 5).
+"""InterClusterRouting: calls for users homed on another pool go to that pool (Gg425812).
 
 Primary Registrar pool; if it is down, the backup Registrar pool; if both are unreachable,
 over the PSTN to the user's number when the caller's voice policy allows PSTN rerouting.
@@ -18,7 +18,7 @@ class InterClusterRouting(BuiltinApplication):
     name = "InterClusterRouting"
     methods = ALL_BUT_REGISTER
     role = "routes calls to the callee's primary Registrar pool (backup pool, then PSTN)"
-    exits = ("pool",)  # builtin-apps.md 5
+    exits = ("pool",)  # Gg425812
 
     def on_request(self, ctx: RequestContext) -> Decision:
         user = ctx.target_user()

@@ -1,6 +1,6 @@
 """OutboundRouting: a call to a phone number goes to a gateway by voice policy, PSTN usage and route.
 
-Route selection (builtin-apps.md 10, Gg399027, Gg412757): the caller's voice policy's PSTN
+Route selection (Gg182575, Gg399027, Gg412757): the caller's voice policy's PSTN
 usages top down; for each usage the routes carrying it whose NumberPattern matches the number,
 by route priority; the call goes to the route's gateway, and to the next gateway or route when a
 gateway cannot take it (5xx or no answer). No usage: 403 with 12001; no route: 12004.
@@ -21,8 +21,10 @@ class OutboundRouting(BuiltinApplication):
     name = "OutboundRouting"
     methods = frozenset({"INVITE"})
     role = "picks the gateway for a call by dialled number and the caller's voice policy"
-    exits = ("gateway",)  # builtin-apps.md 10
+    exits = ("gateway",)  # Gg182575
     order_guessed = True
+    place_note = ("listed after DefaultRouting (Gg182575); that it gets the calls to phone numbers DefaultRouting "
+                  "passes on is inferred (decision D10)")
 
     def _candidates(self, ctx: RequestContext, number: str) -> list[tuple[str, object, object]]:
         policy = ctx.lab.voice_policy(ctx.caller.voice_policy) if ctx.caller else None
@@ -65,13 +67,17 @@ class OutboundRouting(BuiltinApplication):
         candidates = self._candidates(ctx, number)
         if not candidates:
             ctx.note("inferred", "No matching route: ms-diagnostics 12004 'No route found' is documented; the status "
-                                 "404 is the usual expectation, not confirmed.", "builtin-apps.md 10")
+                                 "404 is the simulator's choice, not documented.", "MS-OCER")
             return self.answer(404, "Not Found", ms_diagnostics(ctx, 12004, "No route found", self.name),
                                sentence=f"no route for {number} in the usages {', '.join(policy.pstn_usages)} of "
                                         f"voice policy {policy.name}",
                                action=f"refused {number}: no route (12004)")
         ctx.scratch[self.name] = candidates[1:]
         usage, route, gw = candidates[0]
+        if ctx.scratch.get("retargeted"):
+            ctx.note("inferred", "A request an application retargeted to a phone number is routed here like a "
+                                 "dialled call: Dn439100 says RetargetRequest forwards a request \"to a different "
+                                 "user\", and no page says that OutboundRouting routes it.", "decision D5")
         ctx.note("documented", "Lync Server traverses the voice policy's PSTN usages top down; among the routes of a "
                                "usage whose pattern matches the number, route priority decides.", "Gg399027")
         ctx.request.request_uri = f"sip:{number}@{gw.fqdn};user=phone"

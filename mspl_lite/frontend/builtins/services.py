@@ -1,4 +1,4 @@
-"""The small service applications: QoEAgent, UserPinService, AcpRouting (builtin-apps.md 7, 12, 13)."""
+"""The small service applications: QoEAgent, UserPinService, AcpRouting (Gg182575)."""
 from __future__ import annotations
 
 import re
@@ -18,6 +18,7 @@ class QoEAgent(BuiltinApplication):
 
     name = "QoEAgent"
     methods = frozenset({"SERVICE"})
+    methods_source = "Gg182575"
     role = "receives QoE reports in SIP SERVICE requests and forwards them to Monitoring"
 
     def on_request(self, ctx: RequestContext) -> Decision:
@@ -26,7 +27,7 @@ class QoEAgent(BuiltinApplication):
             return PassOn(sentence=f"not a QoE report ({content_type or 'no body'})")
         qoe = ctx.lab.qoe
         ctx.note("inferred", "QoEAgent answers the SERVICE with 200 OK and queues the report for the Monitoring "
-                             "Server (the body type application/vq-rtcpxr+xml is general knowledge).", "builtin-apps.md 12")
+                             "Server (the body type application/vq-rtcpxr+xml is general knowledge).", "Gg182575")
         where = qoe.monitoring_server if qoe.enabled and qoe.monitoring_server else None
         return self.answer(200, "OK",
                            sentence=(f"report queued for the Monitoring Server {where}" if where
@@ -49,7 +50,7 @@ class UserPinService(BuiltinApplication):
         if ctx.content_type != PIN_CONTENT_TYPE:
             return PassOn(sentence="not a PIN verification")
         ctx.note("inferred", f"UserPinService's request format is not documented; the simulator's own is a SERVICE "
-                             f"with {PIN_CONTENT_TYPE}.", "builtin-apps.md 7")
+                             f"with {PIN_CONTENT_TYPE}.", "Gg182575")
         body = ctx.request.content
         user_m = re.search(r'user="([^"]+)"', body)
         pin_m = re.search(r'value="([^"]*)"', body)
@@ -68,8 +69,9 @@ class AcpRouting(BuiltinApplication):
 
     name = "AcpRouting"
     methods = frozenset({"INVITE"})
+    methods_source = "Gg182575"
     role = "proxies INVITEs destined for the audio conferencing provider to the ACP gateway"
-    exits = ("acp",)  # builtin-apps.md 13
+    exits = ("acp",)  # Gg182575
 
     def on_request(self, ctx: RequestContext) -> Decision:
         acp = ctx.lab.acp

@@ -1,4 +1,4 @@
-"""TranslationService: normalises a dialled number to E.164 with the dial plan's rules (builtin-apps.md 2)."""
+"""TranslationService: normalises a dialled number to E.164 with the dial plan's rules (Gg182575, Gg413082)."""
 from __future__ import annotations
 
 import re

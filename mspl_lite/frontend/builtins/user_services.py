@@ -1,10 +1,10 @@
-"""UserServices: the Registrar, presence, and reverse number lookup (builtin-apps.md 4).
+"""UserServices: the Registrar, presence, and reverse number lookup (Gg182575, Gg425812).
 
 * REGISTER: records the endpoint (EPID, contact, User-Agent) and answers 200 OK with its GRUU;
   Expires: 0 signs it out. Authentication (the NTLM/Kerberos challenge) is not simulated.
 * SUBSCRIBE for presence of a user of this pool: answered here [inferred].
 * A call to a phone number: reverse number lookup maps it to the user who owns the number
-  (VoIP-comp: "User Services perform reverse number lookup ... and match that number to the
+  (Gg425812: "User Services perform reverse number lookup ... and match that number to the
   SIP URI of the destination user").
 """
 from __future__ import annotations
@@ -30,7 +30,6 @@ class UserServices(BuiltinApplication):
 
     name = "UserServices"
     role = "SIP Registrar, presence and conferencing component"
-    critical = True
 
     def on_request(self, ctx: RequestContext) -> Decision:
         if ctx.method == "REGISTER":
@@ -39,7 +38,7 @@ class UserServices(BuiltinApplication):
             user = ctx.target_user()
             if user is not None and ctx.lab.is_local(user):
                 ctx.note("inferred", "Presence subscriptions for users of this pool are answered by UserServices.",
-                         "builtin-apps.md 4")
+                         "Gg182575")
                 return self.answer(200, "OK", ("Expires", "28800"),
                                    sentence=f"presence of {user.uri} is served by this pool",
                                    action=f"accepted the presence subscription for {user.uri}")
@@ -64,7 +63,7 @@ class UserServices(BuiltinApplication):
         aor = aor_of(to)
         user = lab.user("sip:" + aor) if aor else None
         ctx.note("inferred", "The REGISTER is treated as already authenticated: the server's NTLM/Kerberos "
-                             "challenge (401) is not simulated.", "New-CsRegistrarConfiguration")
+                             "challenge (401) is not simulated.", "new-csregistrarconfiguration")
         if user is None:
             return self.answer(404, "Not Found", ms_diagnostics(ctx, 4005, NOT_ENABLED_FOR_SIP, self.name),
                                sentence=f"{to} is not a user enabled for Lync in this deployment",
@@ -98,7 +97,7 @@ class UserServices(BuiltinApplication):
         others = [e for e in current if e.epid != epid]
         if len(others) >= lab.max_endpoints_per_user:
             ctx.note("inferred", "Past MaxEndpointsPerUser the extra endpoint is refused; the real response is not "
-                                 "documented (builtin-apps.md 4).")
+                                 "documented.", "new-csregistrarconfiguration")
             return self.answer(403, "Forbidden", sentence=f"{user.uri} already has {len(others)} endpoints "
                                f"(MaxEndpointsPerUser {lab.max_endpoints_per_user})",
                                action="refused the sign-in: too many endpoints")
@@ -106,7 +105,7 @@ class UserServices(BuiltinApplication):
                             address=address, answers="answer")
         ctx.registrations[user.aor] = tuple(others + [endpoint])
         ctx.note("documented", "On REGISTER the Registrar stores the endpoint in the registration database; it "
-                               "helps route messages to the user from then on.", "New-CsRegistrarConfiguration")
+                               "helps route messages to the user from then on.", "new-csregistrarconfiguration")
         return self.answer(200, "OK",
                            ("Contact", f"<{endpoint.contact}>;expires={expires};gruu=\"{endpoint.gruu}\""),
                            ("Expires", str(expires)),

@@ -4,7 +4,9 @@ The editor keeps its own copy of the chain (Set-CsServerApplication -Priority / 
 it). After each change the chosen message goes through a fresh Front End with that chain, so
 the picture depends only on the chain and the message, never on what was sent before. A move
 the server would refuse (a custom application above UserServices without
-allowRegistrationBeforeUserServices) is shown as the server's reason and undone.
+allowRegistrationBeforeUserServices) is shown as the server's reason and undone. A custom
+application moved below DefaultRouting stays there, marked "!" with Dn439078's rule quoted: the
+SDK says every application must be above it (decision D52).
 """
 from __future__ import annotations
 
@@ -60,8 +62,9 @@ class ChainEditor:
 
     def _options(self) -> list[tuple[str, str]]:
         out = []
+        below = {i for i, _ in self.chain.below_default_routing()}
         for i, app in enumerate(self.chain):
-            mark = "" if app.enabled else "  (disabled)"
+            mark = ("" if app.enabled else "  (disabled)") + ("  ! below DefaultRouting" if i in below else "")
             kind = "" if app.kind == "builtin" else f"  [{app.kind}]"
             out.append((f"{i:>2}  {app.name}{kind}{mark}", app.name))
         return out
@@ -130,9 +133,11 @@ class ChainEditor:
         # say it in words, so moving IIMFilter below DefaultRouting shows in the text, not only the picture.
         changed = "; ".join(f"{h.app} ({h.action})" if h.action else h.app for h in trace.hops
                             if h.ran and h.changes is not None and not h.changes.empty)
+        warnings = "".join(f"<br/><b>Warning:</b> {html.escape(w)}" for w in self.chain.placement_warnings())
         self.path.value = (f"<p><b>Saw the request:</b> {html.escape(saw)}<br/>"
                            f"<b>Outcome:</b> {html.escape(outcome_line(trace))}<br/>"
-                           f"<b>Changed the request:</b> {html.escape(changed or 'no application')}</p>")
+                           f"<b>Changed the request:</b> {html.escape(changed or 'no application')}"
+                           f"{warnings}</p>")
         self.result.value = diagram_html(diagram)
         self.status.value = f"updated in {(time.perf_counter() - start) * 1000:.0f} ms"
         return trace
