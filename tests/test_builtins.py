@@ -1,4 +1,4 @@
-"""The MSPL built-in functions, called directly on plain values and real SIP messages (mspl.md 1.7)."""
+"""The MSPL built-in functions, called directly on plain values and real SIP messages (dn439127 and each function's page)."""
 from __future__ import annotations
 
 import pytest
@@ -96,7 +96,7 @@ def test_contains_and_equal_string_ignore_case_when_asked():
 def test_index_of_string():
     assert call("IndexOfString", "abcabc", "c") == 2
     assert call("IndexOfString", "abc", "B") == -1          # omitted ignoreCase: case-sensitive
-    assert call("IndexOfString", "abc", "B", True) == 1     # true ignores case (ARCHITECTURE decision)
+    assert call("IndexOfString", "abc", "B", True) == 1     # true ignores case (decision D8)
     assert call("IndexOfString", "abc", "B", False) == -1
     assert call("IndexOfString", "", "a") == -1 and call("IndexOfString", "abc", "") == -1
     assert call("IndexOfString", None, "a") == -1 and call("IndexOfString", "abc", None) == -1
@@ -392,7 +392,7 @@ def test_log_summary_without_and_with_detail():
                              'From: "Nuria Gonzalez" <sip:nuriag@contoso.com>;tag=1a2b;epid=7a6b5c4d3e',
                              "To: <sip:jennyl@contoso.com>")
     assert full.summary[0] == "INVITE sip:jennyl@contoso.com SIP/2.0"
-    assert "Call-ID: 8f2c11" in full.summary and "hello" not in full.summary   # no Content
+    assert "Call-ID: 8f2c11" in full.summary and "hello" not in full.summary   # no Content (decision D15)
     assert str(brief) == "[Event] line 7: x"
 
 
@@ -414,3 +414,31 @@ def test_transaction_request_of_a_response_is_rebuilt_from_its_headers():
     request = ctx.transaction_request_of(ctx.message)
     assert request.method == "INVITE" and request.request_uri == "sip:jennyl@contoso.com"
     assert request.get("Call-ID") == "8f2c11"
+
+
+# --- IsPhoneUri (dn439134: "Returns true if the supplied URI contains the user=phone parameter;
+# otherwise, false."; decision D30) ---------------------------------------------------------------
+
+@pytest.mark.parametrize("uri,expected", [
+    ("sip:+14255550100@contoso.com;user=phone", True),
+    ('"Bob" <sip:+14255550100@contoso.com;user=phone>;tag=1', True),
+    ("sip:+14255550100@contoso.com;USER=Phone", True),          # URI parameters ignore case
+    ("sip:+14255550100@contoso.com", False),
+    ("tel:+14255550100", False),                                # a tel: URI has no user=phone
+    ("<sip:bob@contoso.com>;user=phone", False),                # a header parameter, not the URI's
+    ("sip:bob@contoso.com;user=ip", False),
+    ("not a uri", False),
+    ("", False),
+    (None, False),                                              # null: false, the script goes on
+])
+def test_is_phone_uri(uri, expected):
+    assert call("IsPhoneUri", uri) is expected
+
+
+def test_is_phone_uri_on_the_request_uri_of_a_script():
+    source = ('if (IsPhoneUri(sipRequest.RequestUri)) { Log("Event", false, "phone"); }\n'
+              'else { Log("Event", false, "user"); }')
+    phone = parse_message(INVITE.replace("INVITE sip:jennyl@contoso.com SIP/2.0",
+                                         "INVITE sip:+14255550100@contoso.com;user=phone SIP/2.0", 1))
+    assert [e.lines for e in compile_script(source).run(phone).log] == [("phone",)]
+    assert [e.lines for e in compile_script(source).run(parse_message(INVITE)).log] == [("user",)]

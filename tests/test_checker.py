@@ -381,7 +381,9 @@ def test_response_function_without_guard_and_request_filter_none():
 def test_log_debug_and_unknown_log_names():
     d = the_warning('Log("Debug", 1, "x");')
     assert (d.code, d.column) == ("log-debug", 5)
-    assert "Debugr" in d.message
+    # "Debug" up to OCS 2007, "Debugr" from OCS 2007 R2 on: the hint names the pages
+    assert "OCS 2007 R2" in d.message and "Debugr" in d.message
+    assert all(page in d.hint for page in ("cc165045", "bb680052", "dd130061", "gg439513", "Dn439089"))
     assert the_warning('Log("Info", 1, "x");').code == "log-level"
     assert warnings('Log("Debugr", 1, "x"); Log("Event", true, "x"); Log("Error", false, "x");') == []
 
@@ -389,8 +391,19 @@ def test_log_debug_and_unknown_log_names():
 def test_proxy_request_with_a_literal_uri():
     d = the_warning(GUARD + 'ProxyRequest("sip:bob@contoso.com");')
     assert d.code == "proxy-request-uri"
-    assert "IIMFilter" in d.message and "RetargetRequest" in d.hint
+    assert "IIMFilter" in d.message and "decision D1" in d.message and "RetargetRequest" in d.hint
     assert warnings(GUARD + 'ProxyRequest(""); u = "sip:x@y"; ProxyRequest(u);') == []
+
+
+def test_is_phone_uri_of_a_tel_uri_literal():
+    d = the_warning('b = IsPhoneUri("tel:+14255550100");')
+    assert (d.code, d.column) == ("is-phone-uri", 16) and "dn439134" in d.hint
+    assert warnings('b = IsPhoneUri("sip:+14255550100@contoso.com;user=phone"); c = IsPhoneUri(b);') == []
+    assert codes('b = IsPhoneUri();') == ["argument-count"]
+
+
+def test_float_constants_are_accepted():
+    assert warnings('x = 1.5; n = 0; n = -0.25; if (x > n) { Log("Debugr", false, x); }') == []
 
 
 ALLOW_BEFORE_US = "<lc:allowRegistrationBeforeUserServices/>"

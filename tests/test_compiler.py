@@ -79,7 +79,7 @@ def test_run_refuses_what_is_not_a_sip_message():
         compile_script("x = 1;").run("INVITE sip:a@b SIP/2.0")
 
 
-# --- variables and scopes (mspl.md 1.2, 1.3) ------------------------------------------------
+# --- variables and scopes (Dn439066, dn439149) -------------------------------------------------------
 
 def test_a_variable_assigned_in_a_block_belongs_to_the_enclosing_body():
     result = run('if (true) { x = "in"; } Log("Event", false, x);')

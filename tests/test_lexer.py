@@ -169,10 +169,44 @@ def test_typographic_and_single_quotes_are_named():
 def test_integer_out_of_32_bits_and_decimal_numbers():
     (d,) = lex_errors("x = 0x1FFFFFFFF;")
     assert d.message == "the number 0x1FFFFFFFF does not fit in a 32-bit integer"
-    (d,) = lex_errors("x = 1.5;")
-    assert d.message == "decimal numbers such as 1.5 are not supported"
     (d,) = lex_errors("x = 12abc;")
     assert d.message == "'12abc' is not a number"
+
+
+# --------------------------------------------------------------------------------------------
+# floats (dn439149: "Floating-point and integer values must be specified using the en-US
+# cultural format"; decision D31)
+# --------------------------------------------------------------------------------------------
+
+def test_float_constants_are_float_tokens():
+    tokens = tokenize("x = 1.5; y = -0.25; z = 10.0;")
+    floats = [t for t in tokens if t.kind == "float"]
+    assert [t.value for t in floats] == [1.5, 0.25, 10.0]
+    assert [(t.column, t.end_column) for t in floats] == [(5, 8), (15, 19), (25, 29)]
+    assert kinds("y = -0.25;") == ["name", "=", "-", "float", ";", "eof"]
+
+
+@pytest.mark.parametrize("source", ["x = 1.5", "x = 1.5 ", "if (a == 0.25", "x = 3"])
+def test_a_number_at_the_very_end_of_the_script_is_read(source):
+    # a script whose CDATA ends right after a decimal number used to raise IndexError
+    assert tokenize(source)[-2].kind in ("float", "int", "==")
+    assert tokenize(source)[-1].kind == "eof"
+
+
+@pytest.mark.parametrize("source,message", [
+    ("x = 1.5.3;", "'1.5.3' is not a number"),
+    ("x = 1.5e3;", "'1.5e3' is not a number"),
+    ("x = 1.5x", "'1.5x' is not a number"),
+    ("x = 0x1.5;", "'0x1.5' is not a number: a hexadecimal number has no decimals"),
+    ("x = 1" + "0" * 39 + ".5;", "the number 1" + "0" * 39 + ".5 does not fit in a float"),
+])
+def test_malformed_floats_are_one_error_each(source, message):
+    (d,) = lex_errors(source)
+    assert d.message == message and d.code == "bad-number" and d.column == 5
+
+
+def test_a_point_without_digits_after_it_is_not_part_of_the_number():
+    assert kinds("x = 1.;") == ["name", "=", "int", ".", ";", "eof"]
 
 
 def test_unexpected_character_names_it():

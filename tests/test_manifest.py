@@ -102,7 +102,7 @@ def test_a_manifest_can_key_a_cache(forward_invite):
 
 
 # --------------------------------------------------------------------------------------------
-# Defaults (mspl.md section 2) and namespace prefixes
+# Defaults (dn439109 to dn439119) and namespace prefixes
 # --------------------------------------------------------------------------------------------
 
 def test_defaults_of_a_minimal_manifest():

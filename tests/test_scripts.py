@@ -58,7 +58,7 @@ def critical(result: ScriptRun) -> CriticalError:
     return error
 
 
-# --- message kinds and fields (mspl.md 1.3, 1.5) -----------------------------------------------
+# --- message kinds and fields (dn439149, dn439153) -------------------------------------------
 
 def test_sip_request_and_sip_response_in_bool_context():
     source = 'if (sipRequest) { Log("Event", false, "request"); } if (sipResponse) { Log("Event", false, "response"); }'
@@ -140,7 +140,7 @@ def test_add_and_set_parameter_change_the_message_in_place():
     assert message.get("To") == "<sip:jennyl@contoso.com>;epid=01ab"
 
 
-# --- coercions in scripts (mspl.md 1.3) ---------------------------------------------------------
+# --- coercions in scripts (dn439149) ------------------------------------------------------------
 
 def test_coercions_in_conditions_and_calls():
     source = '''
@@ -437,3 +437,42 @@ def test_transaction_marshal_content_can_be_turned_off():
     if (!sipMessage.Transaction.MarshalContent) { Log("Event", false, "now off"); }
     '''
     assert logged(run(source)) == ["on by default", "now off"]
+
+
+# --- floats (dn439149; decision D31) -------------------------------------------------------------
+
+def test_float_constants_and_their_text_in_en_us_format():
+    assert logged(run('x = 1.5; y = -0.25; z = 2.0; Log("Event", false, x, " ", y, " ", z);')) == ["1.5 -0.25 2"]
+    assert logged(run('Log("Event", false, Concatenate("q=", 0.1));')) == ["q=0.1"]
+
+
+def test_a_float_assigned_to_an_int_variable_is_truncated():
+    assert logged(run('n = 0; n = 2.9; m = 0; m = -2.9; Log("Event", false, n, " ", m);')) == ["2 -2"]
+    error = critical(run('n = 0;\nn = 3000000000.5;'))
+    assert "does not fit a 32-bit int" in error.message and error.line == 2
+
+
+def test_float_arithmetic_comparison_and_truth():
+    assert logged(run('x = 1.5 + 1; y = 1 - 0.25; Log("Event", false, x, " ", y);')) == ["2.5 0.75"]
+    source = '''
+    if (1.0 == 1) { Log("Event", false, "1.0 == 1"); }
+    if (1.5 > 1 && 0.5 < 1) { Log("Event", false, "ordered"); }
+    if ("1.5" == 1.5) { Log("Event", false, "numeric string"); }
+    if (0.0) { Log("Event", false, "zero is true?"); }
+    if (0.25) { Log("Event", false, "non-zero is true"); }
+    '''
+    assert logged(run(source)) == ["1.0 == 1", "ordered", "numeric string", "non-zero is true"]
+
+
+def test_a_string_that_is_not_an_en_us_number_does_not_become_a_float():
+    error = critical(run('x = 0.5;\nx = "1,5";'))
+    assert "cannot convert" in error.message and error.line == 2
+    assert logged(run('x = 0.5; x = "1.25"; Log("Event", false, x + 1);')) == ["2.25"]
+
+
+def test_a_script_ending_in_a_decimal_number_is_a_syntax_error_not_a_crash():
+    from mspl_lite.errors import ScriptError
+    with pytest.raises(ScriptError) as info:
+        run("x = 1.5")
+    (d,) = info.value.diagnostics
+    assert d.message == "expected ';' after this statement" and (d.line, d.column) == (1, 8)

@@ -1,4 +1,4 @@
-"""MSPL values: coercions, comparisons, enums and field reads (mspl.md 1.3, 1.5, 1.6)."""
+"""MSPL values: coercions, comparisons, enums and field reads (dn439149, dn439153, dn439131)."""
 from __future__ import annotations
 
 import pytest
@@ -15,7 +15,7 @@ from mspl_lite.language.values import (
 E = ENUMS
 
 
-# --- coercions (mspl.md 1.3) ------------------------------------------------------------------
+# --- coercions (dn439149) ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, number", [("42", 42), ("-7", -7), ("+3", 3), ("0x7FFFFFFF", INT_MAX),
                                           ("-2147483648", INT_MIN)])

@@ -199,7 +199,8 @@ def check_password_log(script: Script) -> Problem | Passed:
             return Problem(f'Log("{entry.name}", ...) writes to {where}.',
                            'a warning in the event log is Log("Event", ...)')
         if entry.detail:
-            return Problem("detail is true: the server would log the whole message (every header).",
+            return Problem("detail is true: the server would log the whole message, every header "
+                           "(the body too, by the 2013 debugging page; decision D15).",
                            "pass false: the server adds a one-line summary (app, Method, "
                            "Request-Uri, From, To) by itself")
         if "terrya@contoso.com" not in entry.text:

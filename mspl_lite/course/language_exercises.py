@@ -90,7 +90,8 @@ def check_early_media(script: Script) -> Problem | Passed:
         if len(lines) > expected and expected == 1:
             hint = "leave the loop once found: break; right after the Log"
         elif expected and not lines:
-            hint = ("compare each value with EqualString(value, \"ms-early-media\", true): == is case-sensitive, "
+            hint = ("compare each value with EqualString(value, \"ms-early-media\", true): == is case-sensitive "
+                    "in mspl-lite (decision D14), "
                     "and GetHeaderValues splits 'a, b' lists into separate values"
                     if name == "invite-nuriag-caps" else
                     "loop over GetHeaderValues(\"Supported\") and Log when a value is ms-early-media")

@@ -35,8 +35,8 @@ class Node:
 
 @dataclass(eq=False, slots=True, kw_only=True)
 class Literal(Node):
-    """``"text"``, ``42``, ``0x7FFFFFFF``, ``true``, ``false``, ``null`` (value None)."""
-    value: str | int | bool | None
+    """``"text"``, ``42``, ``0x7FFFFFFF``, ``1.5``, ``true``, ``false``, ``null`` (value None)."""
+    value: str | int | float | bool | None
 
 
 @dataclass(eq=False, slots=True, kw_only=True)
@@ -203,7 +203,7 @@ def walk(node: Node):
 def declarations(body: list[Stmt]):
     """Yield ``(name, node)`` for each variable a statement list declares, in source order: the
     target of every ``name = value;`` and the variable of every ``foreach``, however deeply
-    nested (mspl.md 1.2: both declare the name in the enclosing function or script body)."""
+    nested (Dn439066: both declare the name in the enclosing function or script body)."""
     for stmt in body:
         for node in walk(stmt):
             if isinstance(node, Assign) and isinstance(node.target, Name):

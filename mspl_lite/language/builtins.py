@@ -1,4 +1,5 @@
-"""The MSPL built-in functions (mspl.md 1.7).
+"""The MSPL built-in functions (the Lync Server 2013 function reference, dn439127, and each
+function's own page, cited at its implementation).
 
 Every function of ``signatures.FUNCTIONS`` is implemented here as ``impl(ctx, node, *args)``:
 ``ctx`` is the ``ScriptContext`` of the running script (context.py), ``node`` the ``ast.Call`` (for the
@@ -9,7 +10,8 @@ implementations only see the kind they expect.
 Common rules (L10 hh347152, L13 dn439127, Dn439066):
 
 * null passed where a string is expected stops the script with a critical error that names
-  the function and the argument (IndexOfString is the documented exception: it returns -1).
+  the function and the argument (Dn439066). IndexOfString is the documented exception: it
+  returns -1 (gg439570); IsPhoneUri returns false (dn439134, decision D30).
 * A request-only function on a response (or the reverse) is a critical error, except Respond,
   which returns false.
 * BeginFork, Fork and EndFork must come in that order; a fork still open at the end of the
@@ -53,7 +55,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "Split": ("source", "separator"), "LengthString": ("s",), "GetUri": ("address",),
     "GetDisplayName": ("address",), "GetUserName": ("uri",), "GetHostName": ("uri",),
     "GetUserAtHost": ("uri",), "GetScheme": ("uri",), "GetUriParameter": ("uri", "parameterName"),
-    "QueryEndpoints": ("userAtHost", "forceDatabaseLookup"),
+    "IsPhoneUri": ("uri",), "QueryEndpoints": ("userAtHost", "forceDatabaseLookup"),
     "QueryHomeServer": ("userAtHost", "isPhone", "clusterType"), "DomainSupported": ("domain",),
     "CheckUserOption": ("key", "option", "keyIsPhone"), "Log": ("name", "detail", "s"),
 }
@@ -110,7 +112,7 @@ def _header_name(value: Any, fn: str, pos: int) -> str:
 # ============================================================================================
 
 def _has_strict_route(message: Any) -> bool:
-    """A strict (fixed) route: the request carries a Route header (mspl.md 1.7, ProxyRequest)."""
+    """A strict (fixed) route: the request carries a Route header (dn439171, ProxyRequest: only "" may be passed then)."""
     return message.get("Route") is not None
 
 
@@ -352,7 +354,7 @@ def _fold(text: str, ignore_case: bool) -> str:
 
 
 def contains_string(ctx: ScriptContext, node: Any, source: Any, search: Any, ignore_case: Any) -> bool:
-    """ContainsString(source, search, ignoreCase): true = ignore case (OCS07 bb680016)."""
+    """ContainsString(source, search, ignoreCase): true = ignore case (bb680016, OCS 2007)."""
     s = _string(source, "ContainsString", 1)
     t = _string(search, "ContainsString", 2)
     flag = truth(ignore_case)
@@ -360,7 +362,7 @@ def contains_string(ctx: ScriptContext, node: Any, source: Any, search: Any, ign
 
 
 def equal_string(ctx: ScriptContext, node: Any, a: Any, b: Any, ignore_case: Any) -> bool:
-    """EqualString(a, b, ignoreCase)."""
+    """EqualString(a, b, ignoreCase): true = ignore case (dn439156)."""
     x = _string(a, "EqualString", 1)
     y = _string(b, "EqualString", 2)
     flag = truth(ignore_case)
@@ -371,9 +373,9 @@ def index_of_string(ctx: ScriptContext, node: Any, target: Any, search: Any, ign
     """IndexOfString(target, search, ignoreCase): 0-based index or -1; -1 too when either is
     empty or null (the one function that takes null without stopping the script).
 
-    ``ignoreCase`` true ignores case, as its name says. The Lync 2010 / OCS 2007 page says the
-    opposite ("if set to true, the search will be case-sensitive"); docs/ARCHITECTURE.md
-    decides for the parameter name. Omitted means false: case-sensitive.
+    ``ignoreCase`` true ignores case, as its name says (decision D8). The function's page says
+    the opposite in every version (dn439180, gg439570, bb680047): "If set to true, the search will
+    be case-sensitive." Omitted means false: case-sensitive (the page: case-insensitive).
     """
     if target is None or search is None:
         return -1
@@ -438,6 +440,14 @@ def _uri_function(fn: str, helper: str) -> Callable[..., Any]:
     impl.__name__ = helper
     impl.__doc__ = f"{fn}(address): via mspl_lite.sip.address.{helper}; null when not found."
     return impl
+
+
+def is_phone_uri(ctx: ScriptContext, node: Any, uri: Any) -> bool:
+    """IsPhoneUri(uri): true if the URI contains the user=phone parameter, "otherwise, false"
+    (dn439134): false for a tel: URI, for text that is no URI and for null (decision D30)."""
+    if uri is None:
+        return False
+    return sip_address.is_phone_uri(uri if type(uri) is str else _string(uri, "IsPhoneUri", 1))
 
 
 def get_uri_parameter(ctx: ScriptContext, node: Any, uri: Any, name: Any) -> str | None:
@@ -548,6 +558,7 @@ BUILTINS: dict[str, Callable[..., Any]] = {
     "GetUserAtHost": _uri_function("GetUserAtHost", "get_user_at_host"),
     "GetScheme": _uri_function("GetScheme", "get_scheme"),
     "GetUriParameter": get_uri_parameter,
+    "IsPhoneUri": is_phone_uri,
     "QueryEndpoints": query_endpoints,
     "QueryHomeServer": query_home_server,
     "DomainSupported": domain_supported,

@@ -44,7 +44,7 @@ from .values import ENUMS, REMOVED_ENDPOINT_FIELDS, REMOVED_ENUM_VALUES
 __all__ = ["check", "FIELDS", "VARIABLE_TYPES", "WRITABLE_FIELDS"]
 
 # --------------------------------------------------------------------------------------------
-# The built-in classes and their fields (mspl.md 1.4 and 1.5, Lync Server 2013)
+# The built-in classes and their fields (dn439152 and dn439153, Lync Server 2013)
 # --------------------------------------------------------------------------------------------
 
 _MESSAGE_FIELDS = {
@@ -68,7 +68,7 @@ FIELDS: dict[str, dict[str, str]] = {
                           "ExtraMethods": "string", "ContactInfo": "string"},
     "TargetInfo": {"Uri": "string", "Aor": "string", "Instance": "string", "IsPhone": "bool",
                    "DomainSupported": "bool"},
-    # SourceInfo's fields were not retrievable (mspl.md 1.5, UNCERTAIN): not checked.
+    # SourceInfo's fields: dn439153 lists none, so they are not checked.
 }
 
 #: The type of each built-in variable (dn439152).
@@ -144,7 +144,7 @@ def facts_if_true(cond) -> frozenset[str]:
         left, right = facts_if_true(cond.left), facts_if_true(cond.right)
         return left | right if cond.op == "&&" else left & right
     if isinstance(cond, ast.Binary) and cond.op == "==":
-        # A field of the wrong kind of message reads as false (mspl.md 1.3), so
+        # A field of the wrong kind of message reads as false (cc165101, LCS 2005), so
         # sipRequest.Method == "INVITE" can only be true on a request.
         for side in (cond.left, cond.right):
             if isinstance(side, ast.Member):
@@ -655,7 +655,7 @@ class Checker:
         if any(getattr(v, "guess", False) for v in values.values()):
             # part of this list is mspl-lite's guess: an unknown name may still be real
             self.warning(at, f"{enum} has no value {expr.name} that mspl-lite knows",
-                         hint=hint + " (mspl-lite's list of these values is partly guessed)",
+                         hint=hint + " (mspl-lite's list of these values is partly inferred: dn439131's list is incomplete)",
                          code="unknown-enum-value")
         else:
             self.error(at, f"{enum} has no value {expr.name}", hint=hint, code="unknown-enum-value")
@@ -813,11 +813,19 @@ class Checker:
         if name == "ProxyRequest" and call.args:
             arg = call.args[0]
             if isinstance(arg, ast.Literal) and isinstance(arg.value, str) and arg.value != "":
-                self.warning(call, "ProxyRequest with a URI routes the request itself: every later application, "
-                                   "IIMFilter and OutboundRouting included, is skipped",
+                self.warning(call, "ProxyRequest with a URI routes the request itself: in mspl-lite every later "
+                                   "application, IIMFilter and OutboundRouting included, is skipped (decision D1)",
                              hint="to send the request to another user and let the server route it, use "
                                   "RetargetRequest(uri); ProxyRequest(\"\") hands it on unchanged",
                              code="proxy-request-uri")
+        if name == "IsPhoneUri" and call.args:
+            arg = call.args[0]
+            if (isinstance(arg, ast.Literal) and isinstance(arg.value, str)
+                    and arg.value.strip().lower().startswith("tel:")):
+                self.warning(arg, "IsPhoneUri is false for a tel: URI: it looks only for the user=phone parameter",
+                             hint='dn439134: "Returns true if the supplied URI contains the user=phone parameter; '
+                                  'otherwise, false." Write the number as sip:+14255550100@contoso.com;user=phone',
+                             code="is-phone-uri")
         if name == "RetargetRequest":
             self.retarget_placement(call)
         if sig.kind in ("request", "response") and sig.kind not in ctx.facts:
@@ -899,13 +907,16 @@ class Checker:
             proper = next(name for name in _LOG_LEVELS if name.lower() == level.value.lower())
             self.warning(level, f'"{level.value}" is not "{proper}": it logs as "Debugr"',
                          hint=f'write Log("{proper}", ...); mspl-lite matches log names exactly '
-                              '(a decision: the documentation does not say whether case matters)',
+                              '(decision D13: the documentation does not say whether case matters)',
                          code="log-level")
             return
         if level.value.lower() == "debug":
-            self.warning(level, '"Debug" is the log name of LCS 2005: Lync Server 2013 calls it "Debugr"',
-                         hint='write Log("Debugr", ...); read it with ApiLogger.exe '
-                              '(any unknown name also logs as Debugr)', code="log-debug")
+            self.warning(level, '"Debug" is the log name of LCS 2005 and OCS 2007; from OCS 2007 R2 on '
+                                '(Lync Server 2010 and 2013 too) it is "Debugr"',
+                         hint='write Log("Debugr", ...) and read it with ApiLogger.exe. "Debug": cc165045 '
+                              '(LCS 2005), bb680052 (OCS 2007); "Debugr": dd130061 (OCS 2007 R2), gg439513 '
+                              '(Lync Server 2010), Dn439089 (Lync Server 2013). Any other name logs as Debugr '
+                              '(gg439513)', code="log-debug")
             return
         self.warning(level, f'"{level.value}" is not a log name: it logs as "Debugr"',
                      hint='use "Event" (event log warning), "Error" (event log error) or "Debugr" (ApiLogger.exe)',

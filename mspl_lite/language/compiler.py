@@ -7,14 +7,14 @@ Every expression node becomes a closure ``(ctx, frame) -> value`` and every stat
 ``return`` travels in ``ctx.retval``). Nothing walks the AST while a message runs, and no user
 text is ever evaluated as Python: a script reaches only the built-ins of builtins.py.
 
-Variables (mspl.md 1.2): assignment and ``foreach`` declare a variable in the enclosing
+Variables (Dn439066): assignment and ``foreach`` declare a variable in the enclosing
 function, or in the script body; a function cannot see the body's variables. Names are
 resolved to slots at compile time; a *frame* is a list: the values of the slots, then the type
 each variable took from its first non-null value (a later value of another type is coerced to
-it, mspl.md 1.3). Reading a variable before any assignment ran is a critical error.
+it, dn439149). Reading a variable before any assignment ran is a critical error.
 
 Limits: a ``while`` loop runs at most 500 times per execution (Dn439066; the 501st is a
-critical error); the run has a step budget (``ScriptEnvironment.step_budget``: statements,
+critical error, decision D34); the run has a step budget (``ScriptEnvironment.step_budget``: statements,
 loop iterations and calls); strings and collections are bounded (context.MAX_STRING /
 MAX_COLLECTION). Every runtime fault -- including a bug in a built-in -- becomes a
 ``CriticalError`` on the ``ScriptRun`` at the line and column of the node that failed.
@@ -260,7 +260,7 @@ class _Compiler:
         return self.assigner(name, node, value)
 
     def assigner(self, name: str, node: Any, value: Closure) -> Closure:
-        """``name = value;``: store, coercing to the type of the variable's first value (mspl.md 1.3)."""
+        """``name = value;``: store, coercing to the type of the variable's first value (dn439149)."""
         slot = self.scope.slots[name]
         tslot = slot + len(self.scope.slots)
 
@@ -459,7 +459,8 @@ class _Compiler:
                 count += 1
                 if count > WHILE_LIMIT:
                     raise _fault(f"while loop exceeded {WHILE_LIMIT} iterations", node,
-                                 hint="a single while loop may not run more than 500 times (Lync Server 2013)")
+                                 hint="a single while loop may not run more than 500 times (Dn439066); mspl-lite "
+                                      "stops the script at the 501st (decision D34)")
                 ctx.steps += 1
                 if ctx.steps > ctx.budget:
                     raise ctx.over_budget(node)
@@ -720,6 +721,9 @@ class _Compiler:
             inner = self.condition(node.operand)
             return lambda ctx, f: not inner(ctx, f)
         if node.op == "-":
+            if isinstance(node.operand, ast.Literal) and type(node.operand.value) is float:
+                negative = -node.operand.value
+                return lambda ctx, f: negative
             if isinstance(node.operand, ast.Literal) and type(node.operand.value) is int:
                 value = -node.operand.value
                 if value < INT_MIN:
@@ -771,7 +775,7 @@ class _Compiler:
                 return _arithmetic(op, a, b, node)
             return arithmetic
         return _failing(f"MSPL has no {op} operator", node,
-                        hint="only integer + and - exist; there is no *, / or %")
+                        hint="only + and - exist (decision D7); there is no *, / or %")
 
     def equality(self, node: ast.Binary, left: Closure) -> Closure:
         negate = node.op == "!="
@@ -837,7 +841,7 @@ def _arity(signature: Any) -> str:
 
 
 def _coerce_variable(value: Any, target: type, name: str, node: Any) -> Any:
-    """A new value of a typed variable, converted to its type (mspl.md 1.3)."""
+    """A new value of a typed variable, converted to its type (dn439149)."""
     try:
         return coerce_to(value, target)
     except ScriptFault as fault:
@@ -848,8 +852,9 @@ def _coerce_variable(value: Any, target: type, name: str, node: Any) -> Any:
 
 
 def _arithmetic(op: str, a: Any, b: Any, node: Any) -> Any:
-    """Integer ``+``/``-`` with MSPL's coercions: numeric strings become ints; floats stay
-    floats; bool, null and objects are faults; overflow of 32 bits is a fault."""
+    """``+``/``-`` (decision D7) with MSPL's coercions: numeric strings become ints; with a float
+    the result is a float (decision D31); bool, null and objects are faults; overflow of 32 bits
+    is a fault."""
     try:
         if type(a) is float or type(b) is float:
             x, y = to_float(a), to_float(b)

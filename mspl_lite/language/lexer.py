@@ -1,10 +1,12 @@
 """MSPL text -> tokens, each with the line and column of the file it came from.
 
-Lexical rules (../shared/reference/mspl.md 1.2, Dn439066):
+Lexical rules (Dn439066, the Lync Server 2013 syntax page, unless another page is named):
 
 * identifiers ``[A-Za-z_][A-Za-z0-9_]*`` (enum values such as ``StatusClass._2xx`` start with ``_``);
-* integers: decimal ``42`` or hexadecimal ``0x7FFFFFFF``; a signed constant is a unary minus
-  in front of one (the parser builds ``Unary("-", Literal)``);
+* integers: decimal ``42`` or hexadecimal ``0x7FFFFFFF`` (the SDK's routing script Dn439065 writes
+  ``0x7FFFFFFF``); floats ``1.5``, ``0.25`` in the en-US format, a point and digits on both
+  sides (dn439149); a signed constant is a unary minus in front of one (the parser builds
+  ``Unary("-", Literal)``);
 * strings ``"..."`` with the escapes ``\\"`` ``\\\\`` and ``\\uXXXX`` (exactly four hex digits) that
   the syntax page documents, plus ``\\r`` ``\\n`` ``\\t``, which the official Lync Server 2013
   sample RemoveLastActiveAttribute writes (``"content: \\r\\n"``). Any other escape is an error,
@@ -40,6 +42,8 @@ _OPERATORS = ("==", "!=", "<=", ">=", "&&", "||",
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 
 _INT_MAX = 2**31 - 1
+#: The largest IEEE single-precision value (MSPL's float, dn439149).
+_FLOAT_MAX = 3.4028234663852886e38
 
 # Quotes a word processor or a web page puts where a plain " belongs.
 _TYPOGRAPHIC_QUOTES = "\u201c\u201d\u201e\u2018\u2019"
@@ -47,8 +51,8 @@ _TYPOGRAPHIC_QUOTES = "\u201c\u201d\u201e\u2018\u2019"
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    """One token: ``kind`` is ``"name"``, ``"int"``, ``"string"``, ``"eof"``, a keyword or an
-    operator; ``value`` the identifier, the int, the decoded string or the operator text.
+    """One token: ``kind`` is ``"name"``, ``"int"``, ``"float"``, ``"string"``, ``"eof"``, a keyword
+    or an operator; ``value`` the identifier, the number, the decoded string or the operator text.
     ``end_line``/``end_column`` point just after its last character."""
 
     kind: str
@@ -67,7 +71,7 @@ class Token:
             return "the end of the script"
         if self.kind == "name":
             return f"'{self.value}'"
-        if self.kind == "int":
+        if self.kind in ("int", "float"):
             return f"the number {self.value}"
         if self.kind == "string":
             return "a string"
@@ -206,13 +210,15 @@ class Lexer:
                 self.advance()
             digits = self.text[start:self.pos]
             base = 10
-        if self.peek() == "." and self.peek(1).isdigit():
-            while self.peek().isascii() and (self.peek().isalnum() or self.peek() in "._"):
+        if self.peek() == "." and self.peek(1).isascii() and self.peek(1).isdigit():
+            if base == 16:
+                self._bad_number(start, line, column, f"'{{}}' is not a number: a hexadecimal number has no decimals",
+                                 "write a decimal float such as 1.5, or a hexadecimal integer such as 0x2A")
+                return
+            self.advance()  # the decimal point
+            while self.peek().isascii() and self.peek().isdigit():
                 self.advance()
-            self.error(f"decimal numbers such as {self.text[start:self.pos]} are not supported",
-                       line, column, hint="MSPL script constants are integers; compare text with a string",
-                       code="bad-number")
-            self.emit("int", 0, line, column)
+            self.decimal(start, line, column)
             return
         if self.peek().isascii() and (self.peek().isalnum() or self.peek() == "_") or not digits:
             while self.peek().isascii() and (self.peek().isalnum() or self.peek() == "_"):
@@ -230,6 +236,30 @@ class Lexer:
                        code="bad-number")
             value = 0
         self.emit("int", value, line, column)
+
+    def decimal(self, start: int, line: int, column: int):
+        """The rest of a float constant ``1.5`` (dn439149: "Floating-point and integer values
+        must be specified using the en-US cultural format", so a point, never a comma, and no
+        exponent, which the pages never show)."""
+        if self.peek() and self.peek().isascii() and (self.peek().isalnum() or self.peek() in "._"):
+            self._bad_number(start, line, column, "'{}' is not a number",
+                             "write a float with one decimal point and digits only, like 1.5 or 0.25")
+            return
+        text = self.text[start:self.pos]
+        value = float(text)
+        if value > _FLOAT_MAX:
+            self.error(f"the number {text} does not fit in a float", line, column,
+                       hint="MSPL floats are IEEE single precision (dn439149): at most about 3.4e38",
+                       code="bad-number")
+            value = 0.0
+        self.emit("float", value, line, column)
+
+    def _bad_number(self, start: int, line: int, column: int, message: str, hint: str):
+        """Consume the rest of a malformed number (letters, digits, points) and record it."""
+        while self.peek() and self.peek().isascii() and (self.peek().isalnum() or self.peek() in "._"):
+            self.advance()
+        self.error(message.format(self.text[start:self.pos]), line, column, hint=hint, code="bad-number")
+        self.emit("int", 0, line, column)
 
     # "text with \" \\ \uXXXX \r \n \t"
     def string(self, line: int, column: int, verbatim: bool = False, closing: str = '"'):
@@ -300,7 +330,7 @@ class Lexer:
         self.advance()
         if ch in "*/%":
             self.error(f"MSPL has no '{ch}' operator", line, column,
-                       hint="Lync Server 2013 scripts have only integer + and -", code="no-such-operator")
+                       hint="MSPL scripts have only + and - (decision D7)", code="no-such-operator")
             self.emit(ch, ch, line, column)  # parsed like + so that the faults after it still show
         elif ch in "&|":
             self.error(f"a single '{ch}' is not an MSPL operator; did you mean '{ch}{ch}'?", line, column,

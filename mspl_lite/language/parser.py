@@ -1,6 +1,6 @@
 """MSPL tokens -> ``ast.Script`` by recursive descent, one method per grammar rule.
 
-The grammar (Dn439066, ../shared/reference/mspl.md 1.2), each rule repeated above its method::
+The grammar (Dn439066, the Lync Server 2013 syntax page), each rule repeated above its method::
 
     script      := function* statement* EOF
     function    := 'function' NAME '(' [NAME (',' NAME)*] ')' statement
@@ -617,7 +617,7 @@ class Parser:
     def unary(self) -> ast.Expr:
         if self.at("!", "-"):
             op = self.advance()
-            if op.kind == "-" and self.at("int"):
+            if op.kind == "-" and self.at("int", "float"):
                 # a signed numeric constant; -2147483648 is the one place 2^31 may appear
                 tok = self.advance()
                 operand = ast.Literal(line=tok.line, column=tok.column, value=tok.value)
@@ -680,7 +680,7 @@ class Parser:
                                       hint="arguments are separated by ',' and the list ends with ')'")
             raise _Abandon
 
-    # primary := INT | STRING | 'true' | 'false' | 'null' | NAME | '(' expression ')'
+    # primary := INT | FLOAT | STRING | 'true' | 'false' | 'null' | NAME | '(' expression ')'
     def primary(self) -> ast.Expr:
         tok = self.peek()
         if tok.kind == "int":
@@ -689,7 +689,7 @@ class Parser:
                 self.error_at(tok, f"the number {tok.value} does not fit in a 32-bit integer",
                               hint="MSPL integers go from -2147483648 to 2147483647 (0x7FFFFFFF)")
             return ast.Literal(line=tok.line, column=tok.column, value=tok.value)
-        if tok.kind == "string":
+        if tok.kind in ("string", "float"):
             self.advance()
             return ast.Literal(line=tok.line, column=tok.column, value=tok.value)
         if tok.kind in _LITERAL_KEYWORDS:

@@ -6,7 +6,7 @@ message along the application chain; the trace and the widgets show it to the le
 * ``Disposition``: one routing decision (ProxyRequest, Respond, EndFork, Dispatch, ...).
 * ``LogEntry``: one call of ``Log`` (what ApiLogger.exe or the event log would show).
 * ``CriticalError``: a runtime fault the server logs as a critical error; the script stops.
-  Ten of them disable the application (mspl.md 1.7) -- the simulator counts them.
+  Ten of them disable the application (Dn439080) -- the simulator counts them.
 
 ``ScriptFault`` is the interpreter's internal signal for such a fault; it never leaves
 ``Script.run``.
@@ -114,7 +114,8 @@ class LogEntry:
     ``name`` logs as "Debugr"; ``name`` keeps what the script wrote. ``lines`` are the string
     arguments, one per line. ``summary`` is what the server adds: with ``detail`` false the
     application URI, Method, Request-Uri, From and To; with ``detail`` true the whole message
-    except its Content (the server's time stamp is left out: the simulator has no clock).
+    except its Content, decision D15 (the server's time stamp is left out: the simulator has no
+    clock).
     """
 
     level: Literal["Event", "Error", "Debugr"]

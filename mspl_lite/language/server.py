@@ -1,6 +1,6 @@
 """What an MSPL script may ask the server: registered endpoints, home servers, domains, user options.
 
-Four built-ins reach beyond the message (mspl.md 1.7, "Registrar / user / server functions"):
+Four built-ins reach beyond the message (dn439179, dn439181, dn439151 and dn439133):
 ``QueryEndpoints``, ``QueryHomeServer``, ``DomainSupported`` and ``CheckUserOption``. The
 interpreter asks a ``ServerState`` for the answers, so the language can be tested alone with
 the small ``InMemoryServer`` below, and the Front End simulator plugs in its lab instead.

@@ -2,7 +2,8 @@
 
 The checker (compile-time rules and warnings) and the compiler (runtime behaviour in
 builtins.py) both read this table, so a function is declared in exactly one place.
-Sources: ../shared/reference/mspl.md sections 1.4 to 1.7 (Lync Server 2013 MSPL reference).
+Sources: the Lync Server 2013 MSPL reference: built-in variables dn439152, classes dn439153,
+constants dn439131, functions dn439127 and each function's own page.
 """
 from __future__ import annotations
 
@@ -70,6 +71,7 @@ FUNCTIONS: dict[str, FunctionSignature] = {f.name: f for f in [
     _f("GetUserAtHost", 1, 1, returns="string"),
     _f("GetScheme", 1, 1, returns="string"),
     _f("GetUriParameter", 2, 2, returns="string"),
+    _f("IsPhoneUri", 1, 1, returns="bool", doc="IsPhoneUri(uri): true if the URI has user=phone (dn439134)"),
     # Registrar, users, server
     _f("QueryEndpoints", 1, 2, returns="collection", doc="only as the collection of foreach (dbEndpoint in ...)"),
     _f("QueryHomeServer", 1, 3, returns="string"),

@@ -1,15 +1,15 @@
 """MSPL values: the types, their coercions and comparisons, the enums and the built-in classes.
 
-Types (mspl.md 1.3) and how they live in Python:
+Types (dn439149, Lync Server 2013) and how they live in Python:
 
 =============  ===========================================================================
 MSPL           Python
 =============  ===========================================================================
 string         ``str``
 int            ``int``, 32-bit signed. Overflow of ``+``/``-`` or of a conversion is a
-               critical error (decision: the sources are silent; wrapping silently would
+               critical error (inferred: the sources are silent; wrapping silently would
                hide the bug from a learner).
-float          ``float`` (MSPL says IEEE single; Python keeps double precision)
+float          ``float`` (MSPL says IEEE single; Python keeps double precision, D31)
 bool           ``bool``
 collection     ``tuple`` (read only; from Split, GetHeaderValues, QueryEndpoints)
 null           ``None`` ("not found", distinct from ``""``)
@@ -18,18 +18,18 @@ objects        ``MessageView`` (sipMessage/sipRequest/sipResponse), ``Transactio
                ``RegistrarEndpoint`` (server.py), ``TargetInfo``, ``SourceInfo``, ``Row``
 =============  ===========================================================================
 
-Coercions (mspl.md 1.3): string->int/float parse the *whole* string or fail; string->bool is
+Coercions (dn439149): string->int/float parse the *whole* string or fail; string->bool is
 true iff non-empty (so ``"false"`` is true); int->bool is non-zero; int/float->string is the
 en-US text; float->int truncates; any scalar -> a one-element collection; null in a bool
-context is false. Decisions where the sources are silent: bool->string gives ``"true"`` /
+context is false. Where the sources are silent (inferred; floats: decision D31): bool->string gives ``"true"`` /
 ``"false"`` (as MSPL writes them); bool->int is an error; null->string is an error (the
 "null passed as a string" rule).
 
 Comparisons (``==`` ``!=`` ``<`` ``<=`` ``>`` ``>=``), see ``equal`` and ``compare``:
 
-* string == string is **case-sensitive** (ordinal). The reference never says ``==`` ignores
-  case, and ``EqualString(a, b, true)`` exists precisely for the case-insensitive test.
-* null equals only null: ``GetParameterValue(h, "epid") != ""`` is *true* when the parameter
+* string == string is **case-sensitive** (ordinal), decision D14. The reference never says ``==``
+  ignores case, and ``EqualString(a, b, true)`` exists precisely for the case-insensitive test.
+* null equals only null (decision D14): ``GetParameterValue(h, "epid") != ""`` is *true* when the parameter
   is absent. Test ``== null`` to tell "not found" from ``""``.
 * numbers compare by value; a string compared with a number is parsed as a number (if it is
   not one, the two are unequal and every ordering is false).
@@ -68,7 +68,7 @@ INT_MAX = 2 ** 31 - 1
 
 
 # ============================================================================================
-# Enums (L13 dn439131; mspl.md 1.6). Where the reference's list is cut off or absent the
+# Enums (dn439131, Lync Server 2013). Where the reference's list is cut off or absent the
 # values below are guesses, marked "guess" -- the checker says so when a script uses one.
 # ============================================================================================
 
@@ -208,7 +208,7 @@ ENUMS: dict[str, dict[str, EnumValue]] = {
     # MSIP AuthenticationInfo+MessageOrigin.xml
     "MessageOrigin": _make("MessageOrigin", ["LocalMachine", "NetworkExternal", "NetworkInternal",
                                              "NetworkUnknown"]),
-    # ServerAgent.ServerRole of the managed API (mspl.md 4)
+    # the values of ServerAgent.ServerRole in the managed API (Microsoft.Rtc.Sip reference; inferred to be the same)
     "ServerRole": _make("ServerRole", ["AccessProxy", "FrontEnd", "HomeServer", "Proxy"]),
     # QueryHomeServer page; "BackupRegistratr" is the documented spelling, the correct one is
     # accepted too (guess: the page's typo is probably not the real name).
@@ -383,7 +383,7 @@ def to_collection(value: Any) -> tuple:
 
 def coerce_like(value: Any, current: Any) -> Any:
     """Coerce ``value`` to the type of ``current`` (a variable keeps the type of its first
-    value, mspl.md 1.3). Null may be stored in any variable."""
+    value, dn439149). Null may be stored in any variable."""
     if value is None or current is None:
         return value
     target = type(current)
@@ -393,7 +393,7 @@ def coerce_like(value: Any, current: Any) -> Any:
 
 
 def coerce_to(value: Any, target: type) -> Any:
-    """Coerce a non-null ``value`` to the Python type ``target`` of an MSPL type (mspl.md 1.3);
+    """Coerce a non-null ``value`` to the Python type ``target`` of an MSPL type (dn439149);
     a value of any other type is returned as it is."""
     if target is str:
         return to_str(value)
@@ -557,8 +557,8 @@ class TargetInfo:
 
 @dataclass(frozen=True, slots=True)
 class SourceInfo(TargetInfo):
-    """``RequestSource``: who sent the request. Its field list was not retrieved (mspl.md 1.5);
-    by symmetry with TargetInfo (a guess) it has Uri, Aor, Instance, IsPhone, DomainSupported."""
+    """``RequestSource``: who sent the request. dn439153 says only that it "defines the source user
+    information"; by symmetry with TargetInfo (inferred) it has Uri, Aor, Instance, IsPhone, DomainSupported."""
 
 
 class Row:

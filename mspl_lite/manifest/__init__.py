@@ -19,15 +19,16 @@ registered (``New-CsServerApplication -ScriptName X.am``)::
       <r:splScript><![CDATA[ ... the MSPL script ... ]]></r:splScript>
     </r:applicationManifest>
 
-Sources: /work/shared/reference/mspl.md section 2 (Lync 2013 manifest reference dn439109..dn439119,
-Lync 2010 hh347121/hh347232, the SDK samples) and section 8 (the sides mspl-lite takes).
+Sources: the Lync Server 2013 manifest reference (dn439109 to dn439119), the Lync Server 2010
+pages hh347121 and hh347232, and the SDK samples; the sides mspl-lite takes are the decisions of
+docs/ARCHITECTURE.md (D11, D12, D32, D33).
 
 Every problem is a ``ManifestError`` whose diagnostics point at file, line and column and say what
 to do; a Python exception of any other kind escaping this package is a bug. Bad XML is reported in
 words a Lync admin understands (which character, which tag, what to type instead), not as the bare
 parser message.
 
-Decisions taken here, each repeated where it shows:
+Decisions taken here (D32 unless another is named), each repeated where it shows:
 
 * Only the Lync 2013 namespace ``http://schemas.microsoft.com/lcs/2006/05`` is read, under any prefix
   or as the default namespace. The LCS 2003/2005 namespaces are an error with a hint: mspl-lite models
@@ -36,16 +37,16 @@ Decisions taken here, each repeated where it shows:
   sample (sip-application-manifest.md) writes ``appUri`` without prefix.
 * Unknown elements and unknown attributes are errors (a misspelt ``methodName`` would otherwise
   silently widen the filter to ALL methods), with the closest known name suggested.
-* ``<lc:script-only/>`` is read as ``scriptOnly`` with a warning (mspl.md section 8).
-* ``reasonCodes`` accepts ``ALL``, ``NONE`` and classes written ``2XX``, ``2xx`` or ``2nn`` (section 8).
+* ``<lc:script-only/>`` is read as ``scriptOnly`` with a warning (decision D11).
+* ``reasonCodes`` accepts ``ALL``, ``NONE`` and classes written ``2XX``, ``2xx`` or ``2nn`` (decision D9).
   Exact codes such as ``302`` are refused: the reference describes classes only.
 * ``domainSupported`` and ``phoneUri`` have no documented default or meaning; absent reads as false.
 * Keyword values (method names, roles, ALL/NONE, true/false, delimitedBy) are read case-insensitively;
   ``roles="ALL"`` is stored as every role in ``SERVER_ROLES``.
 * Flat files: relative paths are read from the manifest's folder; there are no comment lines; a row
   may have fewer fields than columns (missing trailing fields read as "", as FilteringApp's optional
-  last column needs), never more; double quotes may protect a delimiter (UNCERTAIN: the reference
-  sentence on this is cut off).
+  last column needs), never more; double quotes may protect a delimiter (decision D33; inferred: the
+  sentence of dn439112 on this could not be read whole).
 
 The modules, one idea each:
 

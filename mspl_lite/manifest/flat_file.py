@@ -1,8 +1,8 @@
 """Flat files (``<lc:file>``): the value a script indexes, reading its rows, finding it on disk.
 
-Decisions (mspl.md section 8): there are no comment lines; a row may have fewer fields than
+Decision D33: there are no comment lines; a row may have fewer fields than
 columns (missing trailing fields read as "", as FilteringApp's optional last column needs), never
-more; double quotes may protect a delimiter (UNCERTAIN: the reference sentence on this is cut off).
+more; double quotes may protect a delimiter (inferred: the sentence of dn439112 on this could not be read whole).
 Relative paths are read from the manifest's folder.
 """
 from __future__ import annotations
@@ -110,8 +110,8 @@ def parse_flat_file(
 
     One record per line; blank lines are skipped; fields are stripped. There are no comment lines
     (the server documentation describes none), so every other line is a record. A field may be
-    enclosed in double quotes to hold the delimiter (``"a,b"``; ``""`` is a quote) - the reference
-    sentence on this is truncated (UNCERTAIN). Raises ManifestError pointing at the file's line.
+    enclosed in double quotes to hold the delimiter (``"a,b"``; ``""`` is a quote): decision D33,
+    inferred, since the sentence of dn439112 on this could not be read whole. Raises ManifestError pointing at the file's line.
     """
     columns = tuple(columns)
     if delimited_by not in DELIMITERS:

@@ -275,7 +275,7 @@ class _ManifestReader:
                            "unknown-element")
             return None
         if child.local == "script-only":
-            # mspl.md section 8: the 2013 how-to template's spelling, read as scriptOnly.
+            # decision D11: the 2013 how-to template (Dn439077)'s spelling, read as scriptOnly.
             self.warn(f"{child.tag()} is read as {self.tag('scriptOnly')}", self.at(child),
                       "the Lync Server 2013 SDK how-to template writes script-only; the element reference and "
                       f"every sample write scriptOnly: write <{self.qname('scriptOnly')}/>", "script-only-spelling")

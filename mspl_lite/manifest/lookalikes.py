@@ -8,7 +8,7 @@ from __future__ import annotations
 import unicodedata
 
 # Characters that look like XML punctuation but are not: they arrive by copying from web pages
-# and word processors (mspl.md section 8: name the character and the fix).
+# and word processors (decision D12: name the character and the fix).
 LOOKALIKES = {
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",

@@ -35,7 +35,7 @@ class RequestFilter:
 
     ``methodNames`` defaults to ALL; ``strictRoute`` and ``registrarGenerated`` default to false
     (documented). ``domainSupported`` and ``phoneUri`` have no retrievable description or default
-    (mspl.md section 2, UNCERTAIN): mspl-lite reads their absence as false, the value under which
+    (dn439115 gives none; decision D32): mspl-lite reads their absence as false, the value under which
     the attribute adds no condition; what they do when true is the Front End simulator's decision.
 
     ``all_methods=True`` stands for ALL (then ``method_names`` holds every filterable name);

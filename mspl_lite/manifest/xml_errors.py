@@ -1,7 +1,7 @@
 """Translating expat's complaints into diagnostics a Lync admin can act on.
 
 expat says "not well-formed (invalid token)"; the admin needs to hear which character, which tag and
-what to type instead (mspl.md section 8).
+what to type instead (decision D12).
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """URI and address helpers behind the MSPL functions GetUri, GetDisplayName, GetUserName,
-GetHostName, GetUserAtHost, GetScheme, GetUriParameter and GetParameterValue.
+GetHostName, GetUserAtHost, GetScheme, GetUriParameter, GetParameterValue and IsPhoneUri.
 
 Each returns ``str`` or ``None``; None is MSPL's null ("not found, or not a valid SIP URI").
 Every helper accepts what the MSPL reference says they accept (L13 dn439166 and siblings):
@@ -32,6 +32,7 @@ __all__ = [
     "get_scheme",
     "get_uri_parameter",
     "get_parameter_value",
+    "is_phone_uri",
 ]
 
 
@@ -231,12 +232,23 @@ def get_uri_parameter(uri: str, parameter_name: str) -> str | None:
     return None
 
 
+def is_phone_uri(uri: object) -> bool:
+    """MSPL IsPhoneUri: "Returns true if the supplied URI contains the user=phone parameter;
+    otherwise, false" (dn439134). So a ``tel:`` URI, a string that is no URI and null all give
+    false (decision D30). The value compares case-insensitively (``user=Phone``), as RFC 3261
+    19.1.4 compares URI parameters (inferred: the page does not say)."""
+    if not isinstance(uri, str):
+        return False
+    value = get_uri_parameter(uri, "user")
+    return value is not None and value.lower() == "phone"
+
+
 def get_parameter_value(header: str, parameter_name: str) -> str | None:
     """MSPL GetParameterValue: the value of ``;name=value`` in a header string, outside ``<>`` and quotes.
 
     None if absent; a valueless parameter (``;lr``) is never returned. A quoted value is returned
     with its quotes, as written, so that SetParameterValue(h, p, GetParameterValue(h, p)) changes
-    nothing (UNCERTAIN: the MSPL reference does not say whether quotes are removed).
+    nothing (inferred: the MSPL reference, dn439161, does not say whether quotes are removed).
     """
     if not isinstance(header, str) or not isinstance(parameter_name, str) or not parameter_name:
         return None
