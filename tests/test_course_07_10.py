@@ -284,9 +284,29 @@ if (sipRequest) {
 def test_handler_variants_reach_the_endpoint_only_with_ms_application_aor():
     status = {label: managed.helpdesk_trace(handler).outcome.status
               for label, (handler, _) in managed.HANDLER_VARIANTS.items()}
-    assert status == {"Retarget, send on": 404, "Retarget + ms-application-aor": 200,
-                      "SetDestination to the application": 404, "SetDestination + ms-application-aor": 200,
+    assert status == {"Retarget, send on": 500, "Retarget + ms-application-aor": 200,
+                      "RequestUri = the instance GRUU": 500,
+                      "RequestUri = the instance GRUU + ms-application-aor": 200,
                       "Answer 486 from managed code": 486}
+
+
+@pytest.mark.parametrize("label, status, rule", [
+    ("call to the contact's phone number", 200, "(ms-application-aor)"),   # Lync adds the header (D70)
+    ("in-dialog BYE, conversation gone", 481, "belongs to a dialog"),
+    ("MESSAGE for a hosted conversation", 200, "(conversation ID)"),
+])
+def test_pool_requests_show_each_documented_dispatch_rule(label, status, rule):
+    trace = managed.pool_trace(label)
+    assert trace.outcome.status == status and rule in trace.branches[0].note
+    if label.startswith("call"):
+        assert "ms-application-aor: <sip:helpdesk@contoso.com>" in trace.forwarded
+
+
+def test_default_routing_endpoint_takes_the_retargeted_call():
+    trace = managed.helpdesk_trace(managed.HANDLER_VARIANTS["Retarget, send on"][0],
+                                   lab=managed.lab_with_default_routing_endpoint())
+    assert trace.outcome.status == 200 and "(default routing endpoint)" in trace.branches[0].note
+    assert any(n.source == "Dn466043" and "default routing endpoint" in n.text for n in trace.notes)
 
 
 def _retarget(e):
@@ -303,7 +323,15 @@ def _nothing(e):
 
 
 def _answers(e):
-    e.ServerTransaction.SendResponse(486, "Busy Here")
+    e.ServerTransaction.SendResponse(e.Request.CreateResponse(486))
+
+
+def _send_response_int(e):
+    e.ServerTransaction.SendResponse(486)
+
+
+def _add_header(e):
+    e.Request.AddHeader("ms-application-aor", "<sip:helpdesk@contoso.com>")
 
 
 def _pass_on(e):
@@ -321,6 +349,8 @@ def _empty_target(e):
     (_answers, "answered 486", "instead of answering"),
     (_pass_on, "never reached HelpdeskBot", "Retarget"),
     (_empty_target, "refused", "SIP URI"),
+    (_send_response_int, "SendResponse takes a Response", "Microsoft.Rtc.Sip"),
+    (_add_header, "AllHeaders.Add", "AllHeaders.Add(Header(name, value))"),
     ("def on_invite(e): pass", "not str", "def on_invite"),
 ])
 def test_helpdesk_handler_mistakes(handler, message, hint):
@@ -331,7 +361,7 @@ def test_helpdesk_handler_mistakes(handler, message, hint):
 def test_documented_or_inferred_names_the_source_of_the_wrong_one():
     answer = dict(solution_answer("9.2"), d="documented")
     feedback = check_exercise("9.2", answer)
-    assert not feedback.passed and "d (" in feedback.message and "mspl.md 4" in feedback.hint
+    assert not feedback.passed and "d (" in feedback.message and "decision D70" in feedback.hint
     assert "neither" in check_exercise("9.2", dict(answer, a="yes")).message
 
 
@@ -454,12 +484,12 @@ def test_critical_error_bench_disables_after_ten_and_reenables():
 
 def test_dispatch_lab_default_routing_endpoint_catches_the_call():
     lab = DispatchLab()
-    assert "404 Not Found" in text_of(lab.view.value) and "<svg" in lab.view.value
+    assert "500 Server Internal Error" in text_of(lab.view.value) and "<svg" in lab.view.value
     lab.default_endpoint.value = True
-    assert "default routing endpoint gets it" in text_of(lab.view.value)
+    assert "(default routing endpoint)" in text_of(lab.view.value)
     lab.handler.value = "Answer 486 from managed code"
     assert "486 Busy Here" in text_of(lab.view.value)
-    assert "SendResponse(486" in text_of(dispatch_html("Answer 486 from managed code", False))
+    assert "SendResponse(e.Request.CreateResponse(486))" in text_of(dispatch_html("Answer 486 from managed code", False))
 
 
 def test_capstone_bench_shows_a_case_or_why_the_application_does_not_load():

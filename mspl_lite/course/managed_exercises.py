@@ -2,26 +2,42 @@
 
 9.1 Write the handler behind HelpdeskRouter's Dispatch("OnInvite") so that the call reaches the
     Contoso Helpdesk ApplicationEndpoint of the HelpdeskBot UCMA application.
-9.2 Sort five statements about "Retarget() to my ApplicationEndpoint, but it receives nothing" into
-    documented and inferred (mspl.md 4).
+9.2 Sort five statements about "Retarget() to my ApplicationEndpoint, but nothing arrives" into
+    documented and inferred (Dn466043, Dn439073, msip-request, decision D70).
 
 The handler is a Python function ``handler(e)`` standing in for the managed method
 ``void OnInvite(object sender, RequestReceivedEventArgs e)`` (mspl_lite.frontend.managed): ``e.Request``
-(Retarget, AddHeader, SetDestination, ...) and ``e.ServerTransaction`` (CreateBranch().SendRequest,
-SendResponse) keep the Microsoft.Rtc.Sip names.
+(Retarget, AllHeaders.Add(Header(...)), RequestUri, CreateResponse) and ``e.ServerTransaction``
+(CreateBranch().SendRequest, SendResponse) keep the Microsoft.Rtc.Sip names.
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
 from ..errors import MsplLiteError
+from ..frontend.managed import Header
 from .feedback import Passed, Problem, exercise_check
 
-__all__ = ["HELPDESK", "helpdesk_trace", "check_helpdesk_handler", "check_documented_or_inferred", "STATEMENTS",
-           "HANDLER_VARIANTS", "EXERCISE_ROWS", "SOLUTION_ROWS"]
+__all__ = ["HELPDESK", "helpdesk_trace", "pool_trace", "POOL_REQUESTS", "check_helpdesk_handler",
+           "check_documented_or_inferred", "STATEMENTS", "HANDLER_VARIANTS", "EXERCISE_ROWS", "SOLUTION_ROWS",
+           "lab_with_default_routing_endpoint"]
 
 HELPDESK = "sip:helpdesk@contoso.com"
 _NB09 = "09-managed-code"
+
+
+def _instance_gruu(lab=None) -> str:
+    from ..frontend import load_lab
+
+    return (lab or load_lab()).trusted_applications[0].instance_gruu
+
+
+def lab_with_default_routing_endpoint():
+    """The shipped lab, with Contoso Helpdesk designated as HelpdeskBot's default routing endpoint."""
+    from ..frontend import default_lab_text, parse_lab
+
+    text = default_lab_text().replace("default_routing_endpoint = false", "default_routing_endpoint = true")
+    return parse_lab(text, filename="lab.toml (default routing endpoint)")
 
 
 def helpdesk_trace(handler: Callable, *, lab=None):
@@ -37,6 +53,38 @@ def helpdesk_trace(handler: Callable, *, lab=None):
                    dispatch_handlers={"OnInvite": handler})
 
 
+def _request(method: str, uri: str, to: str, extra: str = "") -> str:
+    return (f"{method} {uri} SIP/2.0\r\n"
+            "Via: SIP/2.0/TLS 192.0.2.21:50230;branch=z9hG4bK-pool-1\r\nMax-Forwards: 70\r\n"
+            "From: \"Nuria Gonzalez\" <sip:nuriag@contoso.com>;tag=1a2b3c4d\r\n"
+            f"To: {to}\r\nCall-ID: pool-1\r\nCSeq: 2 {method}\r\n{extra}Content-Length: 0\r\n\r\n")
+
+
+#: label -> what the request is; pool_trace(label) sends it (no custom application registered).
+POOL_REQUESTS = {
+    "call to the contact's phone number": "INVITE to tel:+14255550170, the Line URI of the helpdesk contact",
+    "in-dialog BYE, conversation gone": "BYE in a dialog (To has a tag) to the instance GRUU, for conversation HD-0041",
+    "MESSAGE for a hosted conversation": "MESSAGE to the instance GRUU with Ms-Conversation-ID HD-0042",
+}
+
+
+def pool_trace(label: str, *, lab=None):
+    """A request that reaches HelpdeskBot without any custom application (POOL_REQUESTS)."""
+    from ..frontend import FrontEnd
+
+    gruu = _instance_gruu(lab)
+    if label == "call to the contact's phone number":
+        text = _request("INVITE", "tel:+14255550170", "<tel:+14255550170>")
+    elif label == "in-dialog BYE, conversation gone":
+        text = _request("BYE", gruu, "<sip:helpdesk@contoso.com>;tag=9f8e7d", "Ms-Conversation-ID: HD-0041\r\n")
+        text = text.replace("To: <sip:helpdesk@contoso.com>;tag=9f8e7d", "To: \"Terry Adams\" <sip:terrya@contoso.com>;tag=9f8e7d")
+    elif label == "MESSAGE for a hosted conversation":
+        text = _request("MESSAGE", gruu, "<sip:terrya@contoso.com>", "Ms-Conversation-ID: HD-0042\r\n")
+    else:
+        raise KeyError(f"{label!r}: one of {', '.join(POOL_REQUESTS)}")
+    return FrontEnd(lab).send(text, filename=label)
+
+
 # --- the handlers of the notebook's lab (and of the solution) -------------------------------------
 
 def _retarget(e) -> None:
@@ -46,43 +94,37 @@ def _retarget(e) -> None:
 
 def _retarget_with_aor(e) -> None:
     e.Request.Retarget(HELPDESK)
-    e.Request.AddHeader("ms-application-aor", f"<{HELPDESK}>")
+    e.Request.AllHeaders.Add(Header("ms-application-aor", f"<{HELPDESK}>"))
     e.ServerTransaction.CreateBranch().SendRequest(e.Request)
 
 
-def _destination(e) -> None:
-    e.Request.SetDestination("sip:app01.contoso.com:6001;transport=tls")
+def _to_instance(e) -> None:
+    e.Request.RequestUri = _instance_gruu()
     e.ServerTransaction.CreateBranch().SendRequest(e.Request)
 
 
-def _destination_with_aor(e) -> None:
-    e.Request.AddHeader("ms-application-aor", f"<{HELPDESK}>")
-    e.Request.SetDestination("sip:app01.contoso.com:6001;transport=tls")
+def _to_instance_with_aor(e) -> None:
+    e.Request.AllHeaders.Add(Header("ms-application-aor", f"<{HELPDESK}>"))
+    e.Request.RequestUri = _instance_gruu()
     e.ServerTransaction.CreateBranch().SendRequest(e.Request)
 
 
 def _busy(e) -> None:
-    e.ServerTransaction.SendResponse(486, "Busy Here")
+    e.ServerTransaction.SendResponse(e.Request.CreateResponse(486))
 
+
+_AOR_CS = 'e.Request.AllHeaders.Add(new Header("ms-application-aor", "<sip:helpdesk@contoso.com>"));\n'
+_GRUU_CS = 'e.Request.RequestUri = helpdeskBotInstanceGruu;   // sip:app01.contoso.com@contoso.com;gruu;opaque=srvr:HelpdeskBot:...\n'
+_SEND_CS = "e.ServerTransaction.CreateBranch().SendRequest(e.Request);"
 
 #: label -> (handler, its C# shape), offered by the notebook's DispatchLab.
 HANDLER_VARIANTS: dict[str, tuple[Callable, str]] = {
-    "Retarget, send on": (_retarget, 'e.Request.Retarget("sip:helpdesk@contoso.com");\n'
-                                     "e.ServerTransaction.CreateBranch().SendRequest(e.Request);"),
+    "Retarget, send on": (_retarget, 'e.Request.Retarget("sip:helpdesk@contoso.com");\n' + _SEND_CS),
     "Retarget + ms-application-aor": (_retarget_with_aor,
-                                      'e.Request.Retarget("sip:helpdesk@contoso.com");\n'
-                                      'e.Request.AllHeaders.Add(new Header("ms-application-aor", '
-                                      '"<sip:helpdesk@contoso.com>"));\n'
-                                      "e.ServerTransaction.CreateBranch().SendRequest(e.Request);"),
-    "SetDestination to the application": (_destination,
-                                          "e.Request.SetDestination(/* app01.contoso.com:6001 */);\n"
-                                          "e.ServerTransaction.CreateBranch().SendRequest(e.Request);"),
-    "SetDestination + ms-application-aor": (_destination_with_aor,
-                                            'e.Request.AllHeaders.Add(new Header("ms-application-aor", '
-                                            '"<sip:helpdesk@contoso.com>"));\n'
-                                            "e.Request.SetDestination(/* app01.contoso.com:6001 */);\n"
-                                            "e.ServerTransaction.CreateBranch().SendRequest(e.Request);"),
-    "Answer 486 from managed code": (_busy, "e.ServerTransaction.SendResponse(486 /* Busy Here */);"),
+                                      'e.Request.Retarget("sip:helpdesk@contoso.com");\n' + _AOR_CS + _SEND_CS),
+    "RequestUri = the instance GRUU": (_to_instance, _GRUU_CS + _SEND_CS),
+    "RequestUri = the instance GRUU + ms-application-aor": (_to_instance_with_aor, _AOR_CS + _GRUU_CS + _SEND_CS),
+    "Answer 486 from managed code": (_busy, "e.ServerTransaction.SendResponse(e.Request.CreateResponse(486));"),
 }
 
 
@@ -99,7 +141,8 @@ def check_helpdesk_handler(handler: Any) -> Problem | Passed:
         trace = helpdesk_trace(handler)
     except MsplLiteError as err:
         return Problem(f"the managed API refused a call of your handler: {err}",
-                       "e.Request.Retarget(uri) takes a SIP URI; one CreateBranch() per request sent")
+                       "use the members of Microsoft.Rtc.Sip: e.Request.Retarget(uri) takes a SIP URI; "
+                       "e.Request.AllHeaders.Add(Header(name, value)); one CreateBranch() per request sent")
     hop = trace.hop("HelpdeskRouter")
     if "the handler raised" in hop.sentence:
         return Problem(f"your handler raised an exception: {hop.sentence.split('raised ', 1)[1]}. "
@@ -119,24 +162,24 @@ def check_helpdesk_handler(handler: Any) -> Problem | Passed:
                        f"give the request its new target: e.Request.Retarget(\"{HELPDESK}\")")
     branch = app_branches[0]
     if trace.outcome.status != 200:
-        if "ms-application-aor header names" in branch.note or "ms-application-aor" in (branch.request or "").lower():
-            hint = f"the ms-application-aor header must name the endpoint: <{HELPDESK}>"
+        if "ms-application-aor" in (branch.request or "").lower():
+            hint = f"the ms-application-aor header must name the endpoint's owner URI: <{HELPDESK}>"
         else:
-            hint = ("HelpdeskBot matches an ApplicationEndpoint by the To URI, then the Conversation ID, then the "
-                    "ms-application-aor header (Greenlee 2014), and To still names Terry (Retarget leaves it, "
-                    f"Dn439073): add e.Request.AddHeader(\"ms-application-aor\", \"<{HELPDESK}>\") before sending")
+            hint = ("the platform matches the ms-application-aor header, else the To URI (Dn466043), and To still "
+                    "names Terry (Retarget leaves it, Dn439073): add "
+                    f"e.Request.AllHeaders.Add(Header(\"ms-application-aor\", \"<{HELPDESK}>\")) before sending")
         return Problem(f"HelpdeskBot received the call but no ApplicationEndpoint took it "
                        f"({trace.outcome.status} {trace.outcome.reason}): {branch.note}.", hint)
-    if "To header names" in branch.note:
+    if "(To)" in branch.note:
         return Passed("The helpdesk endpoint took the call, matched on the To header you rewrote. It works in "
                       "the lab; the ms-application-aor header does the same without changing what the caller "
                       "wrote in To.")
     if "Request.Retarget" in hop.sentence:
-        how = ("Retarget gave the request its new target and the chain below routed it to HelpdeskBot; the header "
-               "told the UCMA application which endpoint it is for.")
+        how = ("Retarget gave the request its new target and DefaultRouting sent it to HelpdeskBot's pool; the "
+               "header told the UCMA platform which endpoint it is for (Dn466043).")
     else:
         how = ("You sent it straight to the application, so nothing below HelpdeskRouter ran; the header told the "
-               "UCMA application which endpoint it is for.")
+               "UCMA platform which endpoint it is for (Dn466043).")
     return Passed(f"The helpdesk endpoint took the call: {branch.note}. {how}")
 
 
@@ -145,16 +188,18 @@ def check_helpdesk_handler(handler: Any) -> Problem | Passed:
 #: key -> (statement, "documented" | "inferred", why).
 STATEMENTS: dict[str, tuple[str, str, str]] = {
     "a": ("RetargetRequest leaves the To header naming the original user.", "documented",
-          "the SDK's ForwardInvite sample shows it (Dn439073)"),
+          "the SDK's ForwardInvite sample says so (Dn439073)"),
     "b": ("Request.Retarget sets a new logical target user and leaves the route to other applications and servers.",
-          "documented", "the Microsoft.Rtc.Sip reference says so (MSIP Request.xml)"),
-    "c": ("A UCMA application gives an incoming request to an ApplicationEndpoint by its To URI, then the "
-          "Conversation ID, then the ms-application-aor header.", "documented",
-          "Greenlee (2014) describes UCMA's matching; a blog, not Microsoft documentation, but a source"),
-    "d": ("After Retarget, HelpdeskBot receives the INVITE but no ApplicationEndpoint takes it, because To still "
-          "names Terry.", "inferred", "no source states it: it follows from a, b and c (mspl.md 4, UNCERTAIN)"),
-    "e": ("Nuria's client then receives 404 Not Found.", "inferred",
-          "the status a UCMA application answers with is not in our sources: the simulator picked 404"),
+          "documented", "the Microsoft.Rtc.Sip reference, Request.Retarget (msip-request)"),
+    "c": ("The UCMA platform matches an incoming message to an endpoint by its ms-application-aor header, which "
+          "overrides the To URI; with no match and no default routing endpoint it rejects the message with 481 "
+          "in a dialog, else 500.", "documented", "UCMA, Incoming message dispatching (Dn466043)"),
+    "d": ("After Retarget to the contact's URI, Lync adds no ms-application-aor header, so the platform matches "
+          "To (Terry) and no endpoint takes the call.", "inferred",
+          "no page says when Lync leaves the header out, nor that the Request-URI is not matched (decision D70)"),
+    "e": ("Nuria's client then receives 500 Server Internal Error.", "inferred",
+          "Dn466043 gives the platform's 500; that the Front End passes it to Nuria unchanged is RFC 3261's proxy "
+          "rule, not a Lync page (decision D70)"),
 }
 
 
@@ -172,7 +217,7 @@ def check_documented_or_inferred(answer: Any) -> Problem | Passed:
         if value.strip().lower() != truth:
             return Problem(f"{key} ({statement}) is {truth}, not {value.strip().lower()}.",
                            f"{why}")
-    return Passed("Three sourced facts, two inferences drawn from them: the trace marks them [documented] "
+    return Passed("Three documented facts, two inferences drawn from them: the trace marks them [documented] "
                   "and [inferred] the same way, so you always know which part to verify on a real pool.")
 
 
@@ -186,15 +231,17 @@ EXERCISE_ROWS = (
 SOLUTION_ROWS = (
     ("9.1", "python", '''
 def on_invite(e):
+    from mspl_lite.frontend.managed import Header   # Microsoft.Rtc.Sip.Header
+
     e.Request.Retarget("sip:helpdesk@contoso.com")
-    e.Request.AddHeader("ms-application-aor", "<sip:helpdesk@contoso.com>")
+    e.Request.AllHeaders.Add(Header("ms-application-aor", "<sip:helpdesk@contoso.com>"))
     e.ServerTransaction.CreateBranch().SendRequest(e.Request)
-''', "Retarget gives the request its new logical target, and the chain below routes it to HelpdeskBot's pool; "
-     "To still names Terry, so the UCMA application needs the ms-application-aor header to find the endpoint "
-     "(Greenlee 2014). Giving the application a default routing endpoint would also catch it, for every "
-     "unmatched request."),
+''', "Retarget gives the request its new logical target (msip-request), and DefaultRouting sends it to HelpdeskBot's "
+     "pool; To still names Terry (Dn439073), and the platform matches the ms-application-aor header, which overrides "
+     "To (Dn466043). In C#: e.Request.AllHeaders.Add(new Header(\"ms-application-aor\", "
+     "\"<sip:helpdesk@contoso.com>\")). A default routing endpoint (ApplicationEndpointSettings.IsDefaultRoutingEndpoint, "
+     "hh382661) would also catch it, with every other unmatched request."),
     ("9.2", "python", '''
 answer_9_2 = {"a": "documented", "b": "documented", "c": "documented", "d": "inferred", "e": "inferred"}
-''', "a: Dn439073; b: MSIP Request.xml; c: Greenlee 2014 (a blog). d and e are nowhere in the sources: d is the "
-     "inference of mspl.md 4, e the simulator's choice of a status."),
+''', "a: Dn439073; b: msip-request; c: Dn466043. d and e follow from them but no page states them: decision D70."),
 )

@@ -1,14 +1,15 @@
 """After Dispatch(method): what the managed handler did, as a decision about the request.
 
-An MSPL ``Dispatch("OnInvite")`` hands the request to managed code (mspl.md 4); the handler, a
+An MSPL ``Dispatch("OnInvite")`` hands the request to managed code (dn439142); the handler, a
 Python function standing in for it (managed.py), gets ``e`` and may answer on
 ``e.ServerTransaction``, send the request on a branch, or do nothing. The Front End then goes on:
 
     no handler registered       nothing forwards or answers the request: it is dropped
     the handler raised          like an exception in managed code: the request is left unanswered
-    SendResponse(...)           that response goes back up the chain
-    SendRequest after SetDestination   straight to that address; every later application is skipped
-    SendRequest without one     on down the chain below the dispatching application [inferred]
+    SendResponse(response)      that response goes back up the chain
+    SendRequest after SetDestination or a RequestUri set directly
+                                straight to that address; every later application is skipped (D73)
+    SendRequest without one     on down the chain below the dispatching application (D73)
     neither                     dropped
 """
 from __future__ import annotations
@@ -58,14 +59,14 @@ def dispatch(final: Any, ctx: RequestContext,
         did.append(f"Request.Retarget(\"{e.Request.retargeted_to}\")")
         ctx.note("documented", "RetargetRequest leaves the To header as the original user.", "Dn439073")
         ctx.note("inferred", "Request.Retarget, its managed twin, is modelled the same way: the Request-URI "
-                             f"becomes {e.Request.retargeted_to}, To still names {e.Request.message.get('To')}.",
-                 "mspl.md 4")
-        ctx.note("documented", "Request.Retarget sets a new logical target user for the request; routing it is "
-                               "left to the server (the applications below and the registrar).",
-                 "MSIP Request.xml")
+                             f"becomes {e.Request.retargeted_to}, To still names {e.Request.message.get('To')} "
+                             "(decision D5).")
+        ctx.note("documented", "Sets a new target user (logical destination) for the request. The actual "
+                               "destination address for request routing is not provided. Other applications "
+                               "and/or servers should come up with the route.", "msip-request")
     if st.responses:
         response = st.responses[-1]
-        did.append(f"SendResponse({response.status_code} {response.reason})")
+        did.append(f"SendResponse(CreateResponse({response.status_code})) {response.reason}")
         sentence = f"{call} -> managed code: " + ", ".join(did)
         return (f"dispatched to {method}: answered {response.status_code}", sentence,
                 Answer(status=response.status_code, reason=response.reason, sentence=sentence, response=response))
@@ -90,6 +91,6 @@ def dispatch(final: Any, ctx: RequestContext,
     if len(sent) > 1:
         ctx.note("inferred", "Only the first branch the handler sent is followed through the chain.")
     ctx.note("inferred", "A request managed code sends on without a destination continues down the chain "
-                         "below the dispatching application, which routes it.", "mspl.md 4")
+                         "below the dispatching application, which routes it (decision D73).")
     sentence = f"{call} -> managed code: " + ", ".join(did) + "; the request goes on down the chain"
     return f"dispatched to {method}: sent on to {ctx.request.request_uri}", sentence, None

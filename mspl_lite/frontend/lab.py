@@ -1,6 +1,7 @@
 """The lab: the pool, users, endpoints, voice routing and filter settings a Front End works with.
 
-Each class stands for one admin object of Lync Server 2013 (builtin-apps.md names the cmdlets);
+Each class stands for one admin object of Lync Server 2013 (each names its cmdlet, whose help is at
+https://learn.microsoft.com/powershell/module/skype/<cmdlet>);
 values are frozen. ``Lab`` answers the questions the built-in applications ask (who is
 this number? which route? is this domain a partner?). ``LabServer`` is the same lab seen as the
 ``ServerState`` that the MSPL functions QueryEndpoints, QueryHomeServer, DomainSupported and
@@ -29,14 +30,14 @@ ENDPOINT_ANSWERS = ("answer", "ring", "busy", "decline")
 GATEWAY_ANSWERS = ("connect", "busy", "fail", "no-answer")
 PARTNER_ANSWERS = ("answer", "ring", "busy", "decline", "unknown-user")
 
-#: RegistrarEndpoint.StandardMethods bits (dn439155, mspl.md 1.5).
+#: RegistrarEndpoint.StandardMethods bits (dn439155).
 STANDARD_METHOD_BITS: dict[str, int] = {
     "REGISTER": 0x1, "SUBSCRIBE": 0x2, "NOTIFY": 0x4, "ACK": 0x8, "BYE": 0x10, "INVITE": 0x40,
     "OPTIONS": 0x80, "MESSAGE": 0x100, "SERVICE": 0x400, "INFO": 0x800, "REFER": 0x1000,
 }
 _CLIENT_METHODS = ("SUBSCRIBE", "NOTIFY", "ACK", "BYE", "INVITE", "OPTIONS", "MESSAGE", "INFO", "REFER")
 
-#: Set-CsImFilterConfiguration -Prefixes, documented default list (builtin-apps.md section 6).
+#: Set-CsImFilterConfiguration -Prefixes, documented default list (set-csimfilterconfiguration).
 DEFAULT_URL_PREFIXES: tuple[str, ...] = (
     "callto:", "file:", "ftp.", "ftp:", "gopher:", "href", "http:", "https:", "ldap:", "mailto:",
     "news:", "nntp:", "sip:", "sips:", "tel:", "telnet:", "www*",
@@ -210,34 +211,103 @@ class Pool:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApplicationEndpoint:
-    """An application endpoint (contact object) of a trusted application."""
+    """A UCMA ApplicationEndpoint and the contact object behind it (New-CsTrustedApplicationEndpoint).
+
+    ``uri`` is its owner URI, the contact's SIP address (Dn466043: "The owner URI for an application
+    matches a contact record with that URI in the active directory"). ``default_routing`` is
+    ApplicationEndpointSettings.IsDefaultRoutingEndpoint (hh382661). ``conversations`` are the
+    conversation IDs it hosts right now (matched for a request to the instance GRUU, Dn466043);
+    ``epid`` tells apart endpoints of one owner URI (Dn466043); ``line_uri`` is the contact's phone
+    URI (Dn466053).
+    """
 
     uri: str
     name: str = ""
+    default_routing: bool = False
+    epid: str | None = None
+    conversations: tuple[str, ...] = ()
+    line_uri: str | None = None
 
     @property
     def aor(self) -> str:
         return aor_of(self.uri) or self.uri
 
+    @property
+    def number(self) -> str | None:
+        return phone_number_of(self.line_uri) if self.line_uri else None
+
+    @property
+    def opaque(self) -> str:
+        """The ms-opaque identifier the platform gives this endpoint (Dn466043); stable in the lab."""
+        return stable_id("ms-opaque|" + self.aor + "|" + (self.epid or ""), 10)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrustedApplication:
-    """A UCMA application on a trusted application pool (New-CsTrustedApplication)."""
+    """A UCMA application on a trusted application pool (New-CsTrustedApplication,
+    New-CsTrustedApplicationPool, New-CsTrustedApplicationComputer).
+
+    ``fqdn`` is the trusted application pool's FQDN, ``computers`` the machines that run an instance
+    (the pool's own FQDN when none is listed). Dn466043 names its two GRUUs: the application pool
+    GRUU ("associated with the application's pool FQDN and port") and the application instance GRUU
+    ("associated with the FQDN of the computer that is running an application instance, and the port
+    the application is using"). Their text form here is Lync's ``sip:<fqdn>@<domain>;gruu;opaque=srvr:...``
+    (inferred; decision D72).
+    """
 
     name: str
     fqdn: str
     port: int
     endpoints: tuple[ApplicationEndpoint, ...] = ()
-    default_routing_endpoint: bool = False
+    computers: tuple[str, ...] = ()
+
+    @property
+    def instances(self) -> tuple[str, ...]:
+        """The computers that run an instance (the pool FQDN itself for a one-computer pool)."""
+        return self.computers or (self.fqdn,)
+
+    @property
+    def default_routing_endpoint(self) -> ApplicationEndpoint | None:
+        """The endpoint whose settings say IsDefaultRoutingEndpoint (at most one, Dn466043), else None."""
+        for ep in self.endpoints:
+            if ep.default_routing:
+                return ep
+        return None
+
+    def _gruu(self, host: str) -> str:
+        return f"sip:{host}@{self.fqdn.split('.', 1)[-1]};gruu;opaque=srvr:{self.name}:{stable_id(self.name, 6)}"
 
     @property
     def gruu(self) -> str:
-        """The application's service GRUU (what ProxyRequest should name to reach it)."""
-        return f"sip:{self.fqdn}@{self.fqdn.split('.', 1)[-1]};gruu;opaque=srvr:{self.name}:{stable_id(self.name, 6)}"
+        """The application pool GRUU (Dn466043)."""
+        return self._gruu(self.fqdn)
+
+    @property
+    def instance_gruu(self) -> str:
+        """The application instance GRUU of the first computer (the instance the lab sends requests to)."""
+        return self._gruu(self.instances[0])
 
     @property
     def address(self) -> str:
+        """The pool FQDN and port, where Lync sends a request for the application's owner URI (Dn466043)."""
         return f"sip:{self.fqdn}:{self.port};transport=tls"
+
+    def reached_by(self, uri: str) -> bool:
+        """True when ``uri`` names this application: its pool or a computer (host part), or one of its GRUUs."""
+        low = uri.strip().strip("<>").lower()
+        if low in (self.gruu.lower(), self.instance_gruu.lower()):
+            return True
+        text = low.split(":", 1)[1] if ":" in low else low
+        host = text.split("@", 1)[-1].split(";", 1)[0].split(":", 1)[0].split(">", 1)[0]
+        if "@" in text and ";gruu" not in text:
+            return False
+        return host in (self.fqdn, *self.instances)
+
+    def targets_instance(self, uri: str) -> bool:
+        """True when ``uri`` is an application instance GRUU of this application."""
+        low = uri.strip().strip("<>").lower()
+        return ";gruu" in low and any(low.split(";", 1)[0] == self._gruu(c).lower().split(";", 1)[0]
+                                      for c in self.instances) and f"srvr:{self.name.lower()}:" in low
 
 
 # ---------------------------------------------------------------------------------------------
@@ -521,8 +591,21 @@ class Lab:
         return None
 
     def trusted_application_at(self, host: str) -> TrustedApplication | None:
-        """The trusted application on the host ``host``, else None."""
-        return _named(self.trusted_applications, "fqdn", host)
+        """The trusted application whose pool or one of whose computers is ``host``, else None."""
+        for app in self.trusted_applications:
+            if host.lower() in (app.fqdn, *(c.lower() for c in app.instances)):
+                return app
+        return None
+
+    def application_endpoint_by_number(self, number: str | None) -> tuple[TrustedApplication, ApplicationEndpoint] | None:
+        """The trusted application and the contact whose phone URI is ``number``, else None (Dn466053)."""
+        if not number:
+            return None
+        for app in self.trusted_applications:
+            for ep in app.endpoints:
+                if ep.number == number:
+                    return app, ep
+        return None
 
     def home_pool(self, user: User) -> str:
         """The FQDN of the pool ``user`` is homed on."""

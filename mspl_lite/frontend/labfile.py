@@ -387,19 +387,7 @@ def parse_lab(text: str, *, filename: str = "<lab>") -> Lab:
             er.check_unknown()
         r.check_unknown(("signed_in",))
 
-    apps = []
-    for r in root.tables("trusted_applications"):
-        eps = []
-        for er in r.tables("endpoints"):
-            uri = er.get("uri", str)
-            if aor_of(uri) is None:
-                raise er._fail("uri", f"{uri!r} is not a SIP URI", hint='write it as "sip:name@domain"')
-            eps.append(ApplicationEndpoint(uri=uri, name=er.get("name", str, "")))
-            er.check_unknown()
-        apps.append(TrustedApplication(name=r.get("name", str), fqdn=r.get("fqdn", str).lower(),
-                                       port=r.get("port", int, 6001), endpoints=tuple(eps),
-                                       default_routing_endpoint=r.get("default_routing_endpoint", bool, False)))
-        r.check_unknown()
+    apps = _trusted_applications(root, {u.aor for u in users}, {u.number for u in users if u.number})
 
     fed = Federation()
     fr = root.table_of("federation")
@@ -496,3 +484,63 @@ def parse_lab(text: str, *, filename: str = "<lab>") -> Lab:
 def _default_epid(aor: str, index: int) -> str:
     """The EPID of a lab endpoint that names none: derived from its user and place, so stable."""
     return stable_id(f"{aor}#{index}", 10)
+
+
+def _trusted_applications(root: _Reader, user_aors: set, user_numbers: set) -> list[TrustedApplication]:
+    """[[trusted_applications]]: the application pool, its computers and its ApplicationEndpoints.
+
+    An owner URI is a contact object's SIP address, so it may not be a user's (Dn466043); at most
+    one endpoint of an application is its default routing endpoint (Dn466043, hh382661).
+    """
+    apps: list[TrustedApplication] = []
+    owners: dict[str, str] = {}
+    for r in root.tables("trusted_applications"):
+        name = r.get("name", str, hint='the application id: name = "HelpdeskBot" (New-CsTrustedApplication -ApplicationId)')
+        fqdn = r.get("fqdn", str, hint='the trusted application pool: fqdn = "apppool01.contoso.com"').lower()
+        port = r.get("port", int, 6001)
+        if not 1 <= port <= 65535:
+            raise r._fail("port", f"port {port} is not a TCP port", hint="the port the application listens on, e.g. 6001")
+        computers = tuple(c.lower() for c in r.strings("computers", ()))
+        # default_routing_endpoint = true on the application: its first endpoint is the default routing endpoint.
+        app_default = r.get("default_routing_endpoint", bool, False)
+        eps = []
+        for i, er in enumerate(r.tables("endpoints")):
+            uri = er.get("uri", str, hint='the owner URI: uri = "sip:helpdesk@contoso.com" (the contact\'s SIP address)')
+            aor = aor_of(uri)
+            if aor is None or not uri.lower().startswith("sip:"):
+                raise er._fail("uri", f"owner URI {uri!r} is not a SIP URI", hint='write it as "sip:name@domain"')
+            if aor in user_aors:
+                raise er._fail("uri", f"owner URI {uri} is a user's address, not a contact object's",
+                               hint="an application endpoint's owner URI is its contact object's SIP address (Dn466043)")
+            if aor in owners:
+                raise er._fail("uri", f"owner URI {uri} is already the contact of {owners[aor]}",
+                               hint="one contact object per owner URI; give this endpoint another SIP address")
+            owners[aor] = name
+            epid = er.get("epid", str, None)
+            if epid is not None and not re.fullmatch(r"[0-9A-Za-z]{1,32}", epid):
+                raise er._fail("epid", f"epid {epid!r} must be letters and digits", hint='e.g. epid = "a1b2c3d4e5"')
+            line_uri = er.get("line_uri", str, None)
+            if line_uri is not None:
+                if not re.fullmatch(r"tel:\+?\d{3,15}", line_uri):
+                    raise er._fail("line_uri", f"line_uri {line_uri!r} is not a tel: URI", hint='write it as "tel:+14255550199"')
+                if line_uri[4:] in user_numbers:
+                    raise er._fail("line_uri", f"{line_uri} is already a user's Line URI",
+                                   hint="give the contact a number of its own")
+            conversations = er.strings("conversations", ())
+            eps.append(ApplicationEndpoint(
+                uri=uri, name=er.get("name", str, ""), epid=epid, line_uri=line_uri, conversations=conversations,
+                default_routing=er.get("default_routing", bool, False) or (app_default and i == 0)))
+            er.check_unknown()
+        flagged = [e for e in eps if e.default_routing]
+        if len(flagged) > 1:
+            key = "default_routing_endpoint" if app_default else "endpoints"
+            raise r._fail(key, f"{name} has {len(flagged)} default routing endpoints "
+                               f"({', '.join(e.uri for e in flagged)})",
+                          hint="\"At most one endpoint can be designated as the default routing endpoint.\" "
+                               "(Dn466043): set default_routing = true on one endpoint only")
+        if app_default and not eps:
+            raise r._fail("default_routing_endpoint", f"{name} has default_routing_endpoint = true but no endpoint",
+                          hint="add [[trusted_applications.endpoints]] with the owner URI of that endpoint")
+        apps.append(TrustedApplication(name=name, fqdn=fqdn, port=port, endpoints=tuple(eps), computers=computers))
+        r.check_unknown()
+    return apps
