@@ -525,7 +525,8 @@ def test_the_field_table_names_the_fields_the_runtime_reads():
     from mspl_lite.language.checker import FIELDS
     runtime = {"Message": values.MESSAGE_READERS, "Request": values.REQUEST_READERS,
                "Response": values.RESPONSE_READERS, "Transaction": values.TRANSACTION_FIELDS,
-               "RegistrarEndpoint": values.ENDPOINT_FIELDS, "TargetInfo": values.ADDRESS_INFO_FIELDS}
+               "RegistrarEndpoint": values.ENDPOINT_FIELDS, "TargetInfo": values.ADDRESS_INFO_FIELDS,
+               "SourceInfo": values.SOURCE_INFO_FIELDS}
     assert set(FIELDS) == set(runtime)
     for cls, fields in FIELDS.items():
         assert set(fields) == set(runtime[cls]), cls
@@ -551,3 +552,10 @@ def test_assigning_a_field_of_a_script_variable_is_a_compile_error():
     assert len(errors) == 1
     assert errors[0].line == 2 and errors[0].column == 3
     assert "x is a variable of your script: it has no field Foo" in errors[0].message
+
+
+def test_request_source_has_the_three_fields_of_its_page():
+    # dn439168 lists Aor, IsPhone and Instance; Uri and DomainSupported belong to TargetInfo only.
+    assert errors('x = RequestSource.Aor; y = RequestSource.IsPhone; z = RequestSource.Instance;') == []
+    found = errors('x = RequestSource.Uri;')
+    assert len(found) == 1 and "Uri" in found[0].message and "SourceInfo" in found[0].message

@@ -12,7 +12,7 @@ conditions as ``pytest --nbval --nbval-current-env notebooks/``.
 What is stored is made deterministic, so that a re-run changes nothing in git:
 
 * ``metadata.widgets`` (saved widget state) is removed: its model ids change on every run, and
-  stale state from another ipywidgets version breaks the front end (notebook-practice.md).
+  stale state from another ipywidgets version breaks the front end ("module @jupyter-widgets/controls ... is not registered").
 * The ``application/vnd.jupyter.widget-view+json`` part of an output is removed too: without the
   saved state it only makes JupyterLab print "model not found"; what stays is the widget's
   text/plain, which says to run the cell. nbval never compares that part anyway (random ids).

@@ -10,7 +10,7 @@
 Each widget computes its view with a plain function (``explain_field``, ``filter_report``,
 ``run_report``: text in, HTML out) that the tests call directly, and only sets ``HTML.value``
 when a control changes -- never prints into an Output widget, which strict nbval cannot replay
-(notebook-practice.md). A widget's plain-text form says to run the cell: the notebooks are stored
+(nbval compares it as the cell's stdout). A widget's plain-text form says to run the cell: the notebooks are stored
 without widget state.
 """
 from __future__ import annotations

@@ -9,7 +9,7 @@
 
 Each widget computes its view with a plain function (``bench_html``, ``dispatch_html``,
 ``case_html``) that the tests call directly, and only sets ``HTML.value`` when a control changes:
-nothing is printed into an Output widget, which strict nbval cannot replay (notebook-practice.md).
+nothing is printed into an Output widget, which strict nbval cannot replay (nbval compares it as stdout).
 A widget's plain-text form says to run the cell, as the notebooks are stored without widget state.
 """
 from __future__ import annotations

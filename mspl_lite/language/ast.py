@@ -203,7 +203,9 @@ def walk(node: Node):
 def declarations(body: list[Stmt]):
     """Yield ``(name, node)`` for each variable a statement list declares, in source order: the
     target of every ``name = value;`` and the variable of every ``foreach``, however deeply
-    nested (Dn439066: both declare the name in the enclosing function or script body)."""
+    nested. Dn439066 says assignment and foreach declare variables whose scope is "limited to the
+    local block (for example, a function)"; mspl-lite reads the block as the enclosing function or
+    script body (inferred)."""
     for stmt in body:
         for node in walk(stmt):
             if isinstance(node, Assign) and isinstance(node.target, Name):

@@ -147,8 +147,9 @@ def proxy_response(ctx: ScriptContext, node: Any) -> None:
 def respond(ctx: ScriptContext, node: Any, status: Any, reason: Any, *headers: Any) -> bool:
     """Respond(status, reason, "Name=value", ...): answer the request.
 
-    Returns false when a final response was already sent (a 1xx is not final). Each extra
-    header without "=" is a critical error of its own (L13 dn439187); the script then stops.
+    Returns false when a final response was already sent (a 1xx is not final, dn439187). Each
+    extra header without "=" is a critical error of its own (gg425477); the script then stops
+    without answering (decision D35).
     Headers added earlier with AddHeader are not copied into the response.
     """
     if ctx.final_response_sent:

@@ -68,7 +68,7 @@ FIELDS: dict[str, dict[str, str]] = {
                           "ExtraMethods": "string", "ContactInfo": "string"},
     "TargetInfo": {"Uri": "string", "Aor": "string", "Instance": "string", "IsPhone": "bool",
                    "DomainSupported": "bool"},
-    # SourceInfo's fields: dn439153 lists none, so they are not checked.
+    "SourceInfo": {"Aor": "string", "IsPhone": "bool", "Instance": "string"},  # dn439168
 }
 
 #: The type of each built-in variable (dn439152).

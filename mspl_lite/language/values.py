@@ -58,7 +58,7 @@ __all__ = [
     "STANDARD_HEADER_NAMES", "COMPACT_HEADER_FORMS", "canonical_header_name",
     "MessageView", "TransactionView", "TargetInfo", "SourceInfo", "Row",
     "MESSAGE_READERS", "REQUEST_READERS", "RESPONSE_READERS", "TRANSACTION_FIELDS",
-    "ENDPOINT_FIELDS", "REMOVED_ENDPOINT_FIELDS", "ADDRESS_INFO_FIELDS",
+    "ENDPOINT_FIELDS", "REMOVED_ENDPOINT_FIELDS", "ADDRESS_INFO_FIELDS", "SOURCE_INFO_FIELDS",
     "truth", "to_str", "to_int", "to_float", "to_collection", "coerce_like", "coerce_to",
     "check_int", "equal", "compare", "type_name", "show", "read_member",
 ]
@@ -557,8 +557,15 @@ class TargetInfo:
 
 @dataclass(frozen=True, slots=True)
 class SourceInfo(TargetInfo):
-    """``RequestSource``: who sent the request. dn439153 says only that it "defines the source user
-    information"; by symmetry with TargetInfo (inferred) it has Uri, Aor, Instance, IsPhone, DomainSupported."""
+    """``RequestSource`` (dn439168): who sent the request, with the three fields its page lists,
+    ``Aor``, ``IsPhone`` and ``Instance``. It keeps TargetInfo's storage; only reading differs."""
+
+    def field(self, name: str) -> Any:
+        """Read the MSPL field ``name`` (Aor, IsPhone, Instance)."""
+        attr = SOURCE_INFO_FIELDS.get(name)
+        if attr is None:
+            raise _no_field("SourceInfo", name, SOURCE_INFO_FIELDS)
+        return getattr(self, attr)
 
 
 class Row:
@@ -639,6 +646,8 @@ REMOVED_ENDPOINT_FIELDS = frozenset({"HasPresence", "Availability", "Activity", 
 
 ADDRESS_INFO_FIELDS = {"Uri": "uri", "Aor": "aor", "Instance": "instance", "IsPhone": "is_phone",
                        "DomainSupported": "domain_supported"}
+#: SourceInfo's fields (dn439168): "string Aor; bool IsPhone; string Instance;".
+SOURCE_INFO_FIELDS = {"Aor": "aor", "IsPhone": "is_phone", "Instance": "instance"}
 
 def _no_field(cls: str, name: str, table: Iterable[str]) -> ScriptFault:
     import difflib

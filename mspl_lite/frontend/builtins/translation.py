@@ -17,7 +17,7 @@ def phone_context(uri: str) -> str | None:
 
 
 class TranslationService(BuiltinApplication):
-    """Rewrites a non-E.164 dialled number in the Request-URI to E.164 (first matching rule wins)."""
+    """Rewrites a non-E.164 dialled number in the Request-URI to E.164 (the first matching rule, inferred: Gg413082 does not say)."""
 
     name = "TranslationService"
     methods = frozenset({"INVITE", "MESSAGE", "REFER", "OPTIONS"})
@@ -45,7 +45,9 @@ class TranslationService(BuiltinApplication):
             host = old.split("@", 1)[1].split(";", 1)[0].split(">", 1)[0]
             new = f"sip:{e164}@{host};user=phone"
         ctx.request.request_uri = new
-        ctx.note("documented", "TranslationService normalises the dialled number to E.164 with the first matching "
-                               "normalization rule of the caller's dial plan.", "Gg413082")
+        ctx.note("documented", "TranslationService normalises the dialled number to E.164 with the "
+                               "normalization rules of the caller's dial plan.", "Gg413082")
+        ctx.note("inferred", "The first rule of the dial plan whose pattern matches is the one applied: "
+                             "Gg413082 does not say which rule wins when several match.", "Gg413082")
         return PassOn(action=f"normalised {number} -> {e164}",
                       sentence=f"dial plan {plan.name}, rule '{rule.name}' ({rule.pattern} -> {rule.translation})")
