@@ -7,6 +7,7 @@ from mspl_lite.manifest import load_manifest
 EXPECTED = {
     "im-with-link.sip": ("proxied", 200),
     "im-to-nuriag.sip": ("proxied", 200),
+    "im-invite-jennyl.sip": ("proxied", 200),
     "invite-jennyl.sip": ("proxied", 200),
     "invite-kima.sip": ("responded", 480),
     "invite-adamb.sip": ("proxied", 200),

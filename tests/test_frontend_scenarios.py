@@ -5,6 +5,7 @@ import pytest
 
 from _frontend_support import app, im, invite
 from mspl_lite.frontend import FrontEnd
+from mspl_lite.frontend.managed import Header
 
 LINK_IM = im("sip:jennyl@contoso.com", "Have a look at http://www.fabrikam.com/offer before Friday!")
 CALL_0199 = invite("sip:+14255550199@contoso.com;user=phone")
@@ -47,8 +48,56 @@ def test_retargetrequest_above_iimfilter_lets_the_filter_neutralise_the_url_and_
     assert routing.ran and routing.effect == "proxied"
     assert trace.outcome.decided_by == "DefaultRouting"
     assert trace.outcome.destination == fe.registrations["nuriag@contoso.com"][0].contact
-    # The To header keeps the original user (mspl.md 8; Dn439073).
+    # The To header keeps the original user (decision D5; Dn439073).
     assert "To: <sip:jennyl@contoso.com>" in trace.forwarded
+
+
+# -- 1b. The same comparison on an IM session: INVITE, then MESSAGE in the dialog (decision D16) ----
+
+@pytest.mark.parametrize("sample, routed_by", [("redirect-im-proxy.am", "RedirectImProxy"),
+                                               ("redirect-im-retarget.am", "DefaultRouting")])
+def test_an_im_session_redirects_the_invite_and_the_message_follows_the_dialog(sample, routed_by):
+    from mspl_lite.frontend.samples import sample_session
+
+    session = sample_session(sample)
+    invite_hop = session.invite.hop({"redirect-im-proxy.am": "RedirectImProxy",
+                                     "redirect-im-retarget.am": "RedirectImRetarget"}[sample])
+    assert invite_hop.effect in ("proxied", "retargeted")
+    assert session.invite.outcome.decided_by == routed_by and session.established
+    nuria = FrontEnd().registrations["nuriag@contoso.com"][0]
+    assert session.invite.outcome.destination == nuria.contact
+    (message,) = session.messages
+    # Inside the dialog: Request-URI = Nuria's GRUU, a Route to this Front End, the INVITE's Call-ID.
+    assert message.request_uri == nuria.gruu
+    assert "Route: <sip:fe01.contoso.com:5061;transport=tls;lr>" in message.message
+    assert "Call-ID: im-session-1" in message.message and "CSeq: 2 MESSAGE" in message.message
+    # The redirecting application never sees it (strictRoute="false", dn439115) ...
+    skipped = message.hop(invite_hop.app)
+    assert not skipped.ran and skipped.why == "filter" and "Route header pointing to this server" in skipped.sentence
+    # ... so the MESSAGE reaches Nuria the same way in both cases, its link neutralised by IIMFilter,
+    # and without the Route that named this server (RFC 3261 16.4).
+    assert message.outcome.destination == nuria.contact and message.outcome.status == 200
+    assert "_http://www.fabrikam.com/offer" in body_of(message.outcome.forwarded)
+    assert "Route:" not in message.outcome.forwarded
+    assert any(n.source == "decision D16" for n in message.notes)
+
+
+def test_an_unanswered_invite_sets_up_no_dialog_so_no_message_is_sent():
+    from mspl_lite.frontend.samples import sample_session
+
+    session = sample_session(None, "hello", invite="im-invite-jennyl.sip")
+    assert session.established and len(session.messages) == 1
+    fe = FrontEnd()
+    text = session.invite.message.replace("sip:jennyl@contoso.com SIP/2.0", "sip:kima@contoso.com SIP/2.0")
+    refused = fe.send_session(text, "hello")
+    assert not refused.established and refused.messages == ()
+
+
+def test_send_session_wants_an_invite():
+    from mspl_lite.errors import UsageError
+
+    with pytest.raises(UsageError, match="INVITE"):
+        FrontEnd().send_session(LINK_IM, "hello")
 
 
 # -- 2. ProxyRequest vs RetargetRequest around OutboundRouting ---------------------------------
@@ -170,16 +219,16 @@ def test_dispatch_retarget_to_an_application_endpoint_reaches_the_app_but_no_end
     assert hop.effect == "dispatched" and "Request.Retarget" in hop.sentence
     assert trace.hop("DefaultRouting").ran                       # the chain below routed it
     assert trace.outcome.destination_kind == "application"
-    assert trace.outcome.destination.startswith("sip:app01.contoso.com:6001")
+    assert trace.outcome.destination.startswith("sip:apppool01.contoso.com:6001")   # the pool (Dn466043)
     assert "To: \"Terry Adams\" <sip:terrya@contoso.com>" in trace.forwarded
     assert trace.forwarded.startswith("INVITE sip:helpdesk@contoso.com ")
-    assert trace.outcome.status == 404
+    assert trace.outcome.status == 500                          # the platform's rejection (Dn466043)
     text = trace.text()
     assert "[documented]" in text and "[inferred]" in text
     documented = " ".join(n.text + (n.source or "") for n in trace.notes if n.kind == "documented")
-    assert "Dn439073" in documented and "MSIP Request.xml" in documented and "Greenlee" in documented
+    assert "Dn439073" in documented and "msip-request" in documented and "Dn466043" in documented
     inferred = " ".join(n.text for n in trace.notes if n.kind == "inferred")
-    assert "no ApplicationEndpoint matches" in inferred
+    assert "no ApplicationEndpoint gets it" in inferred
     assert any(n.kind == "hint" and "ms-application-aor" in n.text for n in trace.notes)
 
 
@@ -193,14 +242,15 @@ def test_setdestination_to_the_application_names_the_endpoint_that_receives_noth
     trace = fe.send(invite("sip:terrya@contoso.com", frm="<sip:nuriag@contoso.com>"),
                     dispatch_handlers={"OnInvite": handler})
     inferred = " ".join(n.text for n in trace.notes if n.kind == "inferred")
-    assert "no ApplicationEndpoint matches" in inferred
-    assert "None" not in inferred and "helpdesk@contoso.com receives nothing" in inferred
+    assert "no ApplicationEndpoint gets it" in inferred and "500" in inferred
+    assert "None" not in inferred
+    assert any(n.kind == "hint" and "sip:helpdesk@contoso.com" in n.text for n in trace.notes)
 
 
 def test_with_an_ms_application_aor_header_the_application_endpoint_receives_it():
     def handler(e):
         e.Request.Retarget("sip:helpdesk@contoso.com")
-        e.Request.AddHeader("ms-application-aor", "<sip:helpdesk@contoso.com>")
+        e.Request.AllHeaders.Add(Header("ms-application-aor", "<sip:helpdesk@contoso.com>"))
         e.ServerTransaction.CreateBranch().SendRequest(e.Request)
 
     fe = FrontEnd()
@@ -215,7 +265,7 @@ def test_managed_handler_can_answer_on_the_server_transaction():
     fe = FrontEnd()
     fe.register(app("dispatch-helpdesk.am"))
     trace = fe.send(invite("sip:terrya@contoso.com"),
-                    dispatch_handlers={"OnInvite": lambda e: e.ServerTransaction.SendResponse(486, "Busy Here")})
+                    dispatch_handlers={"OnInvite": lambda e: e.ServerTransaction.SendResponse(e.Request.CreateResponse(486))})
     assert trace.outcome.kind == "responded" and trace.outcome.status == 486
     assert trace.outcome.decided_by == "HelpdeskRouter"
 

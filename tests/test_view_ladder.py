@@ -59,14 +59,51 @@ def test_fork_cancel_and_voicemail_failover_come_in_time_order():
     trace = FrontEnd().send(sample_path("messages/invite-adamb.sip").read_text())
     arrows = [(k, a, b, t.split(" ")[0] if k == "request" else t) for k, a, b, t in _arrows(trace)]
     start = arrows.index(("response", "Adam Barr", "DefaultRouting", "180 Ringing"))
-    assert arrows[start:start + 5] == [
+    assert arrows[start:start + 6] == [
         ("response", "Adam Barr", "DefaultRouting", "180 Ringing"),
         ("request", "DefaultRouting", "Adam Barr", "CANCEL"),
+        # The CANCEL gets its own 200; the INVITE ends 487 (RFC 3261 9.2).
+        ("response", "Adam Barr", "DefaultRouting", "200 OK (CANCEL)"),
         ("response", "Adam Barr", "DefaultRouting", "487 Request Terminated"),
         ("request", "DefaultRouting", "ExumRouting", "INVITE"),
-        ("request", "ExumRouting", arrows[start + 4][2], "INVITE"),
+        ("request", "ExumRouting", arrows[start + 5][2], "INVITE"),
     ]
-    assert arrows[start + 4][2].startswith("Exchange UM")
+    assert arrows[start + 5][2].startswith("Exchange UM")
+
+
+def test_a_fork_sends_every_invite_first_and_forwards_the_2xx_before_cancelling_the_rest():
+    # Jenny is signed in twice: one endpoint answers, the other rings (the lab's default).
+    trace = FrontEnd().send(sample_path("messages/invite-jennyl.sip").read_text())
+    names = [n for n, _ in lifelines(trace)]
+    first, second = names[-2], names[-1]
+    arrows = [(k, a, b, t.split(" ")[0] if k == "request" else t) for k, a, b, t in _arrows(trace)]
+    start = arrows.index(("request", "DefaultRouting", first, "INVITE"))
+    assert arrows[start:] == [
+        ("request", "DefaultRouting", first, "INVITE"),
+        ("request", "DefaultRouting", second, "INVITE"),     # both INVITEs leave at once
+        ("response", first, "DefaultRouting", "180 Ringing"),
+        ("response", second, "DefaultRouting", "180 Ringing"),
+        ("response", first, "DefaultRouting", "200 OK"),
+        ("response", "DefaultRouting", "Front End", "200 OK"),   # the 2xx is forwarded at once (16.7 step 5)
+        ("response", "Front End", "Terry Adams", "200 OK"),
+        ("request", "DefaultRouting", second, "CANCEL"),         # then the rest is cancelled (16.7 step 10)
+        ("response", second, "DefaultRouting", "200 OK (CANCEL)"),
+        ("response", second, "DefaultRouting", "487 Request Terminated"),
+    ]
+
+
+def test_a_busy_branch_ends_before_the_answer_and_the_caller_gets_only_the_2xx():
+    from mspl_lite.frontend.trace import Branch, Outcome
+    trace = FrontEnd().send(sample_path("messages/invite-jennyl.sip").read_text())
+    busy = Branch(target="sip:192.0.2.61:50270;transport=tls", kind="endpoint", sent_by="DefaultRouting",
+                  party="Ben Smith", responses=((486, "Busy Here"),))
+    answered = trace.branches[0]
+    forked = type(trace)(**{**{f: getattr(trace, f) for f in trace.__dataclass_fields__},
+                            "branches": (answered, busy)})
+    arrows = [(k, b, t) for k, a, b, t in _arrows(forked)]
+    assert arrows.index(("response", "DefaultRouting", "486 Busy Here")) < \
+        arrows.index(("response", "DefaultRouting", "200 OK"))
+    assert [t for k, b, t in arrows if b == "Terry Adams"] == ["200 OK"]
 
 
 def test_svg_requests_solid_responses_dashed_and_identical_twice():

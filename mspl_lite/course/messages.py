@@ -24,6 +24,11 @@ _UA = "UCCAPI/15.0.4481.1000 OC/15.0.4481.1000 (Microsoft Lync)"
 _VIA = "SIP/2.0/TLS 192.0.2.31:50250;branch=z9hG4bK-{branch}"
 _SDP = ("v=0\r\no=- 0 0 IN IP4 192.0.2.31\r\ns=session\r\nc=IN IP4 192.0.2.31\r\nt=0 0\r\n"
         "m=audio 50000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n")
+#: The SDP of an IM invitation: a "message" media line (an InstantMessagingCall is an SDP-based
+#: IM session, Dn466023).
+_IM_SDP = ("v=0\r\no=- 0 0 IN IP4 192.0.2.31\r\ns=session\r\nc=IN IP4 192.0.2.31\r\nt=0 0\r\n"
+           "m=message 5060 sip null\r\n"
+           "a=accept-types:text/plain multipart/alternative text/rtf text/html application/ms-imdn+xml\r\n")
 
 
 def _sip(start: str, headers: list[tuple[str, str]], body: str = "") -> str:
@@ -182,6 +187,24 @@ _TEXTS: dict[str, str] = {
         ("Accept", "application/msrtc-event-categories+xml"),
         ("User-Agent", _UA),
     ]),
+    # An IM session as Lync starts one: an INVITE with a "message" SDP. Its text follows in MESSAGEs
+    # inside the dialog (FrontEnd.send_session; decision D16). The same as messages/im-invite-jennyl.sip.
+    "im-invite-jennyl": _sip("INVITE sip:jennyl@contoso.com SIP/2.0", [
+        ("Via", _VIA.format(branch="im-session-1")),
+        ("Max-Forwards", "70"),
+        ("From", _TERRY + ";tag=3e4f5a6b;epid=7c2e5f3a01"),
+        ("To", "<sip:jennyl@contoso.com>"),
+        ("Call-ID", "im-session-1"),
+        ("CSeq", "1 INVITE"),
+        ("Contact", _TERRY_GRUU),
+        ("User-Agent", _UA),
+        ("Ms-Conversation-ID", "AdNJB3xA5S1+8Qh0TbqkhcbA6kvGNh=="),
+        ("Supported", "ms-dialog-route-set-update"),
+        ("Supported", "ms-sender"),
+        ("Content-Type", "application/sdp"),
+    ], _IM_SDP),
+    # Stand-alone (page-mode) MESSAGEs: where a lesson needs one request that carries the text, a
+    # simplification of the session above (decision D16).
     # An IM with a link (the Intelligent IM Filter's business), and one without, to Nuria.
     "im-link-jennyl": _message("sip:jennyl@contoso.com", "<sip:jennyl@contoso.com>", "im-link-2",
                                "Have a look at http://www.fabrikam.com/offer before Friday!"),

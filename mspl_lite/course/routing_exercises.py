@@ -2,7 +2,8 @@
 
 5.1 Route calls for a meeting room straight to the room system with ProxyRequest(uri).
 5.2 Which applications run when an application above them calls ProxyRequest(uri)?
-6.1 Forward Jenny's IMs to Nuria so that the Intelligent IM Filter still acts on them.
+6.1 Forward Jenny's IMs to Nuria so that the Intelligent IM Filter still acts on them: the INVITE
+    that starts an IM session, and a stand-alone MESSAGE (the simplification of decision D16).
 6.2 Send calls for a retired number to the new one through OutboundRouting.
 """
 from __future__ import annotations
@@ -118,8 +119,12 @@ def _retargeter(exercise: str, text: Any, methods: str, name: str):
 
 @exercise_check("6.1")
 def check_im_forward(text: Any) -> Problem | Passed:
-    """6.1: Jenny's IMs reach Nuria's endpoint, and the IM filter still neutralises their links."""
-    fe = _retargeter("6.1", text, "MESSAGE", "ForwardIm")
+    """6.1: Jenny's IMs reach Nuria's endpoint, and the IM filter still neutralises their links.
+
+    Registered with methodNames="INVITE,MESSAGE" and strictRoute="false": a stand-alone MESSAGE,
+    then an IM session (INVITE, then a MESSAGE in its dialog, which the application never sees).
+    """
+    fe = _retargeter("6.1", text, "INVITE,MESSAGE", "ForwardIm")
     if isinstance(fe, Problem):
         return fe
     trace = fe.send(course_message("im-link-jennyl"))
@@ -147,8 +152,21 @@ def check_im_forward(text: Any) -> Problem | Passed:
     if other.hop("ForwardIm").changes is not None and other.hop("ForwardIm").changes.request_uri_changed:
         return Problem("ForwardIm also changed Terry's IM to Nuria.",
                        "retarget only IMs whose Request-URI names jennyl@contoso.com")
+    session = fe.send_session(course_message("im-invite-jennyl"),
+                              "Have a look at http://www.fabrikam.com/offer before Friday!")
+    problem = app_critical_problem("6.1", session.invite, "ForwardIm", text, "Terry's IM invitation")
+    if problem:
+        return problem
+    invited = session.invite.outcome
+    if invited.decided_by == "ForwardIm" or (invited.destination or "") not in endpoint_contacts(fe, "nuriag@contoso.com"):
+        return Problem(f"Terry's IM invitation (the INVITE that starts a Lync IM session) went: "
+                       f"{invited.summary()}; it should reach Nuria through the chain.",
+                       "retarget the INVITE too, as the SDK's ForwardInvite sample does (Dn439073): the "
+                       "same test on the Request-URI works for both methods")
     return Passed("The IM reached Nuria's endpoint through DefaultRouting, and IIMFilter made its link "
-                  "inactive on the way: RetargetRequest changed the target, not the route.")
+                  "inactive on the way: RetargetRequest changed the target, not the route. In the IM "
+                  "session it was the INVITE that ForwardIm retargeted; the MESSAGE that followed in "
+                  "the dialog carried a Route header, so ForwardIm never saw it (dn439115).")
 
 
 @exercise_check("6.2")

@@ -192,7 +192,9 @@ if (sipRequest) {
 }
 ''', "RetargetRequest sets a new target user; the Request-URI follows it, To keeps Jenny, and the chain goes "
        "on: IIMFilter neutralises the link and DefaultRouting finds Nuria's endpoints (Dn439073; the simulator's "
-       "reading is a Decision, mspl.md 8)."),
+       "reading is decision D5). In an IM session it is the INVITE that is retargeted, as in the SDK's sample "
+       "(Dn439073); the MESSAGEs of its dialog carry a Route header, so an application with "
+       "strictRoute=\"false\" never sees them (dn439115, decision D16)."),
     _s("6.2", "mspl", '''
 if (sipRequest) {
     if (ContainsString(sipRequest.RequestUri, "+14255550199", false)) {

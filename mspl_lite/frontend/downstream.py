@@ -6,11 +6,14 @@ there and the responses that come back, as the lab says (an endpoint answers, ri
 busy; a gateway connects or fails; a UCMA application finds the endpoint the request is for,
 or does not). ``deliver_route`` sends a Route's copies and cancels the losers of a fork;
 ``ucma_notes`` explains a UCMA application that got the request but gave it to no endpoint.
-``best_response`` picks what the caller gets from several branches (RFC 3261 16.7, simply
-modelled). Nothing here has a clock: "rings 20 s" is a sentence, not a wait.
+``best_response`` says what the caller gets from several branches (RFC 3261 16.7: a 2xx is
+forwarded at once; only without one does the proxy choose the best final response). Nothing
+here has a clock: "rings 20 s" is a sentence, not a wait, and the order of events between
+branches is the one decision D66 states.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterable
 
 from ..errors import UsageError
@@ -20,6 +23,7 @@ from .decisions import Route, Target, endpoint_target
 from .lab import (Acp, Endpoint, ExchangeUm, Gateway, Partner, Pool, TrustedApplication, User, aor_of,
                   phone_number_of, stable_id)
 from .trace import Branch
+from .application_pool import deliver_to_application, explain_rejections, platform_match
 
 __all__ = ["REASONS", "resolve", "deliver", "deliver_route", "forward_copy", "best_response", "ucma_match",
            "ucma_notes"]
@@ -49,7 +53,7 @@ def _host(uri: str) -> str:
 def resolve(uri: str, ctx: RequestContext) -> tuple[Target, ...]:
     """The destinations a URI reaches when a script sends the request straight there.
 
-    ProxyRequest(uri) skips every later application (mspl.md 8), so nothing but this address
+    ProxyRequest(uri) skips every later application (decision D1), so nothing but this address
     decides: a registered endpoint's GRUU or contact, a gateway, a trusted application, a user's
     address (delivered to her endpoints [inferred]), a federated domain (via the Edge), or nobody.
     """
@@ -67,7 +71,7 @@ def resolve(uri: str, ctx: RequestContext) -> tuple[Target, ...]:
         return (Target(uri=gw.address, kind="gateway", label=f"gateway {gw.fqdn}", party=gw, request_uri=uri,
                        number=number),)
     for app in lab.trusted_applications:
-        if host == app.fqdn or low == app.gruu.lower():
+        if app.reached_by(uri):  # its pool, a computer, or a GRUU (application_pool.py)
             return (Target(uri=uri, kind="application", label=f"{app.name} on {app.fqdn}:{app.port}", party=app,
                            request_uri=uri),)
     if lab.exchange_um and host == lab.exchange_um.server:
@@ -89,7 +93,7 @@ def resolve(uri: str, ctx: RequestContext) -> tuple[Target, ...]:
             eps = [e for e in ctx.registrations.get(user.aor, ()) if e.supports(ctx.method)]
             ctx.note("inferred", f"ProxyRequest to a user's address ({user.uri}): the simulator delivers it to that "
                                  "user's registered endpoints, with no later application (routing, filtering) "
-                                 "involved.", "mspl.md 8")
+                                 "involved.", "decision D1")
             if eps:
                 return tuple(endpoint_target(e, user.name or user.uri) for e in eps)
             return (Target(uri=uri, kind="uri", label=f"{user.uri} (not signed in)", party=user, request_uri=uri),)
@@ -110,8 +114,16 @@ def resolve(uri: str, ctx: RequestContext) -> tuple[Target, ...]:
 
 
 def forward_copy(request: Any, target: Target, ctx: RequestContext) -> Any:
-    """The request as the Front End sends it on this branch: Request-URI, a Via, Max-Forwards - 1."""
+    """The request as the Front End sends it on this branch: Request-URI, a Via, Max-Forwards - 1,
+    and without the Route value that names this server (RFC 3261 16.4)."""
     out = request.copy()
+    for route in out.get_all("Route"):
+        host = _host(route.strip().lstrip("<"))
+        if ctx.lab.is_this_server(host):
+            rest = [r for r in out.get_all("Route") if r != route]
+            out.remove_header("Route")
+            for r in rest:
+                out.add_header("Route", r)
     if target.request_uri:
         try:
             out.request_uri = target.request_uri
@@ -135,27 +147,10 @@ def forward_copy(request: Any, target: Target, ctx: RequestContext) -> Any:
 
 
 def ucma_match(app: TrustedApplication, request: Any) -> tuple[str | None, str]:
-    """Which ApplicationEndpoint a UCMA application gives an incoming request, and why.
-
-    Order (Greenlee, 2014): the To URI; then the Conversation ID of an existing conversation
-    (not modelled: every request here starts a new one); then the ms-application-aor header;
-    then the default routing endpoint, if the application has one.
-    """
-    to_aor = aor_of(request.get("To"))
-    for ep in app.endpoints:
-        if ep.aor == to_aor:
-            return ep.uri, f"its To header names {ep.uri}"
-    aor_header = request.get("ms-application-aor")
-    if aor_header:
-        wanted = aor_of(aor_header)
-        for ep in app.endpoints:
-            if ep.aor == wanted:
-                return ep.uri, f"its ms-application-aor header names {ep.uri}"
-    if app.default_routing_endpoint:
-        return "default routing endpoint", "no endpoint matched, so the default routing endpoint gets it"
-    names = ", ".join(ep.uri for ep in app.endpoints) or "(none)"
-    return None, (f"its To header names {request.get('To')}, not one of the application's endpoints ({names}); "
-                  "there is no ms-application-aor header and no default routing endpoint")
+    """Which ApplicationEndpoint a UCMA application gives an incoming request, and why (Dn466043;
+    the model is application_pool.platform_match)."""
+    match = platform_match(app, request)
+    return (match.endpoint.uri if match.endpoint else None), "; ".join(match.steps)
 
 
 def _answers_call(answers: str, method: str) -> tuple[tuple[tuple[int, str], ...], bool, str]:
@@ -218,20 +213,29 @@ def deliver(target: Target, request: Any, ctx: RequestContext, sent_by: str) -> 
             return Branch(responses=_r(480), note=f"{user.uri} is not signed in on {user.pool}", **kw)
         return Branch(responses=_r(200), note="the pool accepted it", **kw)
     if target.kind == "application" and isinstance(party, TrustedApplication):
-        endpoint, why = ucma_match(party, request)
-        if endpoint is not None:
-            responses = _r(180, 200) if method == "INVITE" else _r(200)
-            return Branch(responses=responses, note=f"{party.name} gives it to {endpoint}: {why}", **kw)
-        return Branch(responses=_r(404), note=f"{party.name} receives the request, but no ApplicationEndpoint "
-                                              f"takes it: {why} [inferred; the real status is not documented]", **kw)
+        return deliver_to_application(party, request, method, **kw)  # the UCMA platform (Dn466043)
     if target.kind == "uri" and isinstance(party, User):
         return Branch(responses=_r(480), note=f"{party.uri} is not signed in", **kw)
     return Branch(responses=(), note="nobody in the lab answers at this address: the transaction times out", **kw)
 
 
-def deliver_route(route: Route, ctx: RequestContext, sent_by: str) -> list[Branch]:
-    """Send ``ctx.request`` to every target of ``route``: one Branch each, the losers of an INVITE fork cancelled."""
+def deliver_route(route: Route, ctx: RequestContext, sent_by: str, attempt: int = 0) -> list[Branch]:
+    """Send ``ctx.request`` to every target of ``route`` at once: one Branch each (its ``attempt``),
+    the losers of an INVITE fork cancelled.
+
+    A 2xx is forwarded to the caller at once and every branch still ringing gets CANCEL
+    (RFC 3261 16.7 steps 5 and 10; MS-OCSPROT 2.5.11); so does every ringing branch when another
+    declines with a 6xx (16.7 step 5). Which of two answering endpoints answers first is decision
+    D66: the one listed first.
+    """
     branches = [deliver(t, forward_copy(ctx.request, t, ctx), ctx, sent_by) for t in route.targets]
+    if attempt:
+        branches = [replace(b, attempt=attempt) for b in branches]
+    if ctx.method == "INVITE" and not any(b.final and 200 <= b.final[0] < 300 for b in branches) \
+            and any(b.final and b.final[0] >= 600 for b in branches):
+        branches = [replace(b, note="another branch declined with a 6xx: the server sent CANCEL "
+                                    "(RFC 3261 16.7 step 5)") if b.cancelled and b.final == (487, REASONS[487])
+                    else b for b in branches]
     if ctx.method == "INVITE" and any(b.final and 200 <= b.final[0] < 300 for b in branches):
         # The first 2xx wins; every branch still ringing gets CANCEL (MS-OCSPROT 2.5.11).
         won = False
@@ -245,8 +249,9 @@ def deliver_route(route: Route, ctx: RequestContext, sent_by: str) -> list[Branc
                 rang = tuple(r for r in b.responses if r[0] < 200)
                 out.append(Branch(target=b.target, kind=b.kind, sent_by=b.sent_by, party=b.party,
                                   responses=rang + ((487, "Request Terminated"),), cancelled=True,
-                                  note="another branch answered first: the server sent CANCEL",
-                                  request=b.request))
+                                  note="another branch answered first: the server sent CANCEL, which this "
+                                       "endpoint answered 200 OK, and the INVITE ended 487 (RFC 3261 9.2)",
+                                  request=b.request, attempt=b.attempt))
             else:
                 out.append(b)
         branches = out
@@ -254,40 +259,18 @@ def deliver_route(route: Route, ctx: RequestContext, sent_by: str) -> list[Branc
 
 
 def ucma_notes(ctx: RequestContext, branches: Iterable[Branch]) -> None:
-    """The "Retarget() but my ApplicationEndpoint receives nothing" story, told in notes.
-
-    For every branch that reached a UCMA application which gives the request to none of its
-    ApplicationEndpoints: how UCMA matches a request to an endpoint, why this one did not
-    match, and what to change.
-    """
+    """The "Retarget() but my ApplicationEndpoint receives nothing" story, told in notes
+    (application_pool.explain_rejections, from Dn466043)."""
+    reached = []
     for b in branches:
         if b.kind != "application":
             continue
         app = ctx.lab.trusted_application_at(_host(b.target)) if b.target.startswith("sip:") else None
         if app is None:
-            for t in ctx.lab.trusted_applications:
-                if t.name in b.party:
-                    app = t
-        if app is None:
-            continue
-        sent = parse_message(b.request) if b.request else ctx.request
-        endpoint, why = ucma_match(app, sent)
-        if endpoint is not None:
-            continue
-        # The Request-URI names the user when the request was retargeted; after SetDestination it
-        # names the application's own address, so fall back to the endpoints it hosts.
-        wanted = aor_of(sent.request_uri) or " / ".join(e.aor for e in app.endpoints) or "its endpoints"
-        ctx.note("documented", "A UCMA application matches an incoming request to an ApplicationEndpoint by the "
-                               "To URI, then by Conversation ID, then by the ms-application-aor header; otherwise "
-                               "its default routing endpoint (if any) gets it.",
-                 "Greenlee, blog.greenl.ee/2014/01/08/rerouted-messages-ucma-endpoint")
-        ctx.note("inferred", f"The request reached {app.name} on {app.fqdn} with Request-URI {sent.request_uri} "
-                             f"but To {sent.get('To')}: no ApplicationEndpoint matches, so the endpoint for "
-                             f"{wanted} receives nothing. ({why}.)", "mspl.md 4 (UNCERTAIN)")
-        ctx.note("hint", f"To reach the ApplicationEndpoint: ProxyRequest (or SetDestination) to the application's "
-                         f"address ({app.address}) with an ms-application-aor header naming the endpoint, "
-                         "or rewrite To, or give the UCMA application a default routing endpoint.",
-                 "Greenlee, blog.greenl.ee/2011/09/04/rerouting-requests-ucma-application-mspl")
+            app = next((t for t in ctx.lab.trusted_applications if t.reached_by(b.target) or t.name in b.party), None)
+        if app is not None:
+            reached.append((app, parse_message(b.request) if b.request else ctx.request))
+    explain_rejections(ctx, reached)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,12 +278,14 @@ def ucma_notes(ctx: RequestContext, branches: Iterable[Branch]) -> None:
 
 
 def best_response(branches: Iterable[Branch]) -> tuple[int, str, str]:
-    """(status, reason, why) the proxy returns from its branches (RFC 3261 16.7, simply modelled).
+    """(status, reason, why): the final response the caller gets from the branches (RFC 3261 16.7).
 
-    A 2xx wins at once; else a 6xx; else the lowest class among the 3xx-5xx answers (a 503 is
-    returned as 500, RFC 3261 16.7 step 6), leaving aside the 487s of branches the server cancelled
+    A 2xx is not chosen: the proxy forwards it the moment it arrives (16.7 step 5), and cancels
+    the branches still pending (step 10). Only when no branch answered 2xx does the proxy choose
+    the "best" of the final responses it stored (step 6): a 6xx if there is one, else one of the
+    lowest class, a 503 sent on as 500, leaving aside the 487s of branches the server cancelled
     itself. When every branch rang out, the caller gets 480 Temporarily Unavailable [inferred];
-    when no branch answered at all, 408 Request Timeout (Timer B/F, RFC 3261 16.7 step 4 and 17.1).
+    when no final response came at all, 408 Request Timeout (step 6; Timer B/F, 17.1).
     """
     finals = []
     rang_out = False
@@ -314,15 +299,15 @@ def best_response(branches: Iterable[Branch]) -> tuple[int, str, str]:
         finals.append(f)
     for s, r in finals:
         if 200 <= s < 300:
-            return s, r, "a branch answered"
+            return s, r, "a branch answered; its 2xx is forwarded at once, RFC 3261 16.7 step 5"
     for s, r in finals:
         if s >= 600:
-            return s, r, "a 6xx ends the search (RFC 3261 16.7)"
+            return s, r, "no branch answered 2xx, and a 6xx is chosen first, RFC 3261 16.7 step 6"
     if finals:
         s, r = min(finals, key=lambda f: f[0] // 100)
         if s == 503:
-            return 500, "Server Internal Error", "a 503 from downstream is returned as 500 (RFC 3261 16.7)"
-        return s, r, "the lowest class among the final responses (RFC 3261 16.7)"
+            return 500, "Server Internal Error", "a 503 from downstream is returned as 500, RFC 3261 16.7 step 6"
+        return s, r, "no branch answered 2xx: the lowest class among the final responses, RFC 3261 16.7 step 6"
     if rang_out:
         return 480, "Temporarily Unavailable", "every endpoint rang out [inferred]"
     return 408, "Request Timeout", "no final response came back: the server's transaction timer fired (Timer B/F)"

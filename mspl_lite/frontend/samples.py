@@ -2,18 +2,28 @@
 
     sample_path("messages/invite-jennyl.sip")     # a sample message, application, or the lab
     proxied, retargeted = sample_comparison()     # the README's picture, as two traces
+    proxied, retargeted = session_comparison()    # the same two, on an IM session (INVITE + MESSAGE)
 
 The comparison is the series' central example (notebooks 05 and 06, the README's figure): two
 sample applications that differ in one word, *RedirectImProxy* calls
 ``ProxyRequest("sip:nuriag@contoso.com")`` and *RedirectImRetarget* ``RetargetRequest`` with the
 same URI; both sit just above UserServices and act on IMs for Jenny.
+
+``sample_comparison`` sends one stand-alone MESSAGE that carries the text: a simplification
+(decision D16). A Lync IM is a session: the INVITE is what the applications redirect (Dn439073),
+and the text follows in MESSAGEs inside the dialog, which carry a Route header and so never
+reach an application with strictRoute="false" (dn439115). ``session_comparison`` shows that.
 """
 from __future__ import annotations
 
-from .simulate import FrontEnd
+from .simulate import FrontEnd, Session
 from .trace import Trace
 
-__all__ = ["sample_path", "sample_comparison", "COMPARISON_APPS", "COMPARISON_TITLES"]
+__all__ = ["sample_path", "sample_comparison", "sample_session", "session_comparison", "COMPARISON_APPS",
+           "COMPARISON_TITLES", "SESSION_TEXT"]
+
+#: The IM text of the sample session: the same words as messages/im-with-link.sip.
+SESSION_TEXT = "Have a look at http://www.fabrikam.com/offer before Friday!"
 
 #: The ProxyRequest sample and its RetargetRequest twin, in that order.
 COMPARISON_APPS = ("redirect-im-proxy.am", "redirect-im-retarget.am")
@@ -31,7 +41,9 @@ def sample_path(name: str):
 
 def sample_comparison(message: str = "im-with-link.sip") -> tuple[Trace, Trace]:
     """The sample message ``messages/<message>`` sent through RedirectImProxy, then through
-    RedirectImRetarget, each registered alone on a fresh default Front End: (proxied, retargeted)."""
+    RedirectImRetarget, each registered alone on a fresh default Front End: (proxied, retargeted).
+
+    With the default stand-alone MESSAGE this is the simplification of decision D16."""
     text = sample_path(f"messages/{message}").read_text(encoding="utf-8")
     traces = []
     for app in COMPARISON_APPS:
@@ -39,3 +51,19 @@ def sample_comparison(message: str = "im-with-link.sip") -> tuple[Trace, Trace]:
         fe.register(str(sample_path(f"apps/{app}")))
         traces.append(fe.send(text))
     return traces[0], traces[1]
+
+
+def sample_session(app: str | None = None, *texts: str, invite: str = "im-invite-jennyl.sip") -> Session:
+    """An IM session from the samples: ``messages/<invite>`` (Terry invites Jenny to an IM), then
+    one MESSAGE per text in its dialog (default: SESSION_TEXT), on a fresh default Front End with
+    the sample application ``apps/<app>`` registered (none when ``app`` is None)."""
+    fe = FrontEnd()
+    if app is not None:
+        fe.register(str(sample_path(f"apps/{app}")))
+    text = sample_path(f"messages/{invite}").read_text(encoding="utf-8")
+    return fe.send_session(text, *(texts or (SESSION_TEXT,)), filename=invite)
+
+
+def session_comparison(*texts: str) -> tuple[Session, Session]:
+    """The comparison on an IM session: (through RedirectImProxy, through RedirectImRetarget)."""
+    return sample_session(COMPARISON_APPS[0], *texts), sample_session(COMPARISON_APPS[1], *texts)

@@ -1,18 +1,24 @@
 """The Front End: a message in, a Trace out.
 
-Theory of operation (mspl.md 1.7, 3, 8; builtin-apps.md 0):
+Theory of operation (requests down the chain, responses back up in reverse order: cc165046;
+the sides taken where the pages are silent: decisions D1-D5 in docs/ARCHITECTURE.md):
 
 1. The request walks the chain top to bottom (walk.py): each application sees it only when it
-   is enabled and its filter matches; otherwise its Hop says why not. An application that sees
-   it passes it on, routes it out of the server (every later application is skipped), answers
-   it, drops it, or dispatches it to managed code (dispatch.py). When nobody routes or answers
-   it, the Front End answers it itself.
+   is enabled and its filter matches (dn439115); otherwise its Hop says why not. An application
+   that sees it passes it on, routes it out of the server (every later application is skipped,
+   decision D1), answers it, drops it (dn439114), or dispatches it to managed code (dispatch.py).
+   When nobody routes or answers it, the Front End answers it itself.
 2. A routed request reaches the parties of the lab (downstream.py); their responses come back.
-   When every branch failed, the routing application may try again (Failover: the next
-   gateway, voice mail). The best response goes up the chain in reverse order through the
-   applications that saw the request and whose responseFilter accepts it (response_path.py).
-   A response the sender never gets is said so, with what the client then experiences.
-3. Ten critical errors disable an application; the count lives on the FrontEnd across sends.
+   A 2xx goes to the caller at once (RFC 3261 16.7 step 5). When every branch failed, the
+   routing application may try again (Failover: the next gateway, voice mail); only then is the
+   best final response chosen (16.7 step 6). The response goes up the chain in reverse order
+   through the applications that saw the request and whose responseFilter accepts it
+   (response_path.py). A response the sender never gets is said so, with what the client then
+   experiences.
+3. Ten critical errors disable an application (hh347152, dn439127); the count lives on the
+   FrontEnd across sends.
+4. ``send_session`` plays an IM as Lync carries it: an INVITE that sets up a session, then
+   MESSAGEs inside its dialog (Dn466023, Dn439073; decision D16). Each is its own transaction.
 
 Nothing here reads a clock or a random source: the same message through the same chain gives
 an equal Trace.
@@ -31,13 +37,13 @@ from .chain import Chain, PythonApplication, ServerApplication
 from .context import RequestContext
 from .decisions import Answer, Failover, Route
 from .downstream import best_response, deliver_route, ucma_notes
-from .lab import Lab
+from .lab import Lab, stable_id
 from .labfile import load_lab
 from .response_path import response_path
-from .trace import Branch, CriticalNote, Hop, LogLine, Outcome, Trace
+from .trace import Branch, CriticalNote, Hop, LogLine, Note, Outcome, Trace
 from .walk import Decided, walk_down
 
-__all__ = ["FrontEnd", "CRITICAL_ERROR_LIMIT", "AppRun"]
+__all__ = ["FrontEnd", "CRITICAL_ERROR_LIMIT", "AppRun", "Session", "in_dialog_request"]
 
 #: "10 critical errors -> the application is disabled" (L10 hh347152, L13 dn439127).
 CRITICAL_ERROR_LIMIT = 10
@@ -53,6 +59,57 @@ class AppRun(NamedTuple):
     log: tuple[LogLine, ...]
     critical_errors: tuple[CriticalNote, ...]   # with the application's running count
     disabled: bool                              # this run's critical errors disabled the application
+
+
+class Session(NamedTuple):
+    """An IM as Lync carries it: the INVITE that sets up the session, then each MESSAGE of its dialog.
+
+    Every one is a transaction of its own with its own Trace; ``messages`` is empty when the
+    INVITE got no 2xx (no dialog, RFC 3261 12.1). The ACK and the closing BYE are not simulated.
+    """
+
+    invite: Trace
+    messages: tuple[Trace, ...]
+
+    @property
+    def established(self) -> bool:
+        """True when the INVITE was answered 2xx, so that a dialog exists."""
+        return self.invite.outcome.status is not None and 200 <= self.invite.outcome.status < 300
+
+    @property
+    def traces(self) -> tuple[Trace, ...]:
+        """The INVITE's trace, then each MESSAGE's."""
+        return (self.invite, *self.messages)
+
+
+def in_dialog_request(method: str, invite: Any, remote_target: str, to_tag: str, cseq: int, route: str,
+                      body: str = "", content_type: str = "text/plain; charset=UTF-8") -> Request:
+    """A request the caller sends inside the dialog ``invite`` set up (RFC 3261 12.2.1.1).
+
+    Request-URI: the remote target (the Contact of the answer); Route: the route set (the Front
+    End that record-routed the INVITE); From, Call-ID and the caller's From tag as in the INVITE;
+    To with the callee's tag; a CSeq above the INVITE's.
+    """
+    request = Request(method, remote_target)
+    via = invite.get("Via") or ""
+    branch = "z9hG4bK-" + stable_id(f"{invite.get('Call-ID')}|{cseq}|{method}", 12)
+    request.add_header("Via", via.split(";branch=", 1)[0] + f";branch={branch}" if via else
+                       f"SIP/2.0/TLS 192.0.2.1:5061;branch={branch}")
+    request.add_header("Max-Forwards", "70")
+    request.add_header("Route", route)
+    for name in ("From",):
+        if invite.get(name):
+            request.add_header(name, invite.get(name))
+    to = invite.get("To") or f"<{remote_target}>"
+    request.add_header("To", to if ";tag=" in to else f"{to};tag={to_tag}")
+    request.add_header("Call-ID", invite.get("Call-ID") or "")
+    request.add_header("CSeq", f"{cseq} {method}")
+    for name in ("User-Agent", "Ms-Conversation-ID"):
+        if invite.get(name):
+            request.add_header(name, invite.get(name))
+    if body:
+        request.set_body(body.encode("utf-8"), content_type)
+    return request
 
 
 class FrontEnd:
@@ -199,6 +256,59 @@ class FrontEnd:
                      hops=tuple(hops), outcome=outcome, branches=tuple(branches), responses=tuple(responses),
                      log=tuple(ctx.log), notes=tuple(ctx.notes), server=self.lab.server, pool=self.lab.pool)
 
+    def send_session(self, invite: Any, *texts: str, filename: str = "<invite>") -> Session:
+        """An IM session: ``invite`` through the chain, then one MESSAGE per text in its dialog.
+
+        Lync starts an IM conversation with an INVITE (an InstantMessagingCall "represents an
+        SDP-based instant messaging (IM) session", Dn466023), and the text travels in MESSAGEs
+        inside the dialog it sets up (Dn466043). Each MESSAGE goes to the answering endpoint
+        (the remote target) with a Route naming this Front End, so requestFilter strictRoute
+        decides which applications see it (dn439115); the retargeting application of Dn439073
+        never does. Where the answer comes from and the Route's form are decision D16.
+        """
+        if isinstance(invite, (str, bytes)):
+            invite = parse_message(invite, filename=filename)
+        if getattr(invite, "method", None) != "INVITE":
+            raise UsageError("send_session() starts with an INVITE; send a stand-alone MESSAGE with send()")
+        first = self.send(invite.copy())
+        session = Session(invite=first, messages=())
+        if not session.established:
+            return session
+        remote = self._remote_target(first)
+        to_tag = stable_id(f"{invite.get('Call-ID')}|{remote}", 8)
+        route = f"<sip:{self.lab.server}:5061;transport=tls;lr>"
+        sent = []
+        for i, text in enumerate(texts):
+            request = in_dialog_request("MESSAGE", invite, remote, to_tag, cseq=_cseq(invite) + 1 + i,
+                                        route=route, body=text)
+            trace = self.send(request)
+            notes = (
+                Note(kind="documented", text="This MESSAGE belongs to the dialog the INVITE set up: \"After "
+                     "a dialog is established, messages can be exchanged inside the dialog for the lifetime "
+                     "of the dialog.\"", source="Dn466043"),
+                Note(kind="documented", text="It arrives with a Route header pointing to this server, so it "
+                     "is treated as a strict route: an MSPL application whose requestFilter has "
+                     "strictRoute=\"false\" (the default) does not see it.", source="dn439115"),
+                Note(kind="inferred", text="The built-in applications (IIMFilter, DefaultRouting, ...) are "
+                     "shown acting on this MESSAGE as on any other; no page says which of them see requests "
+                     "inside a dialog.", source="decision D16"),
+                Note(kind="decision", text=f"Its Request-URI is the answering endpoint ({remote}) and its "
+                     f"Route names this Front End ({route}), as if the Front End had record-routed the "
+                     "INVITE; the 200's Contact, the ACK and the Record-Route are not simulated.",
+                     source="decision D16"),
+            )
+            sent.append(replace(trace, notes=trace.notes + tuple(n for n in notes if n not in trace.notes)))
+        return session._replace(messages=tuple(sent))
+
+    def _remote_target(self, trace: Trace) -> str:
+        """Where in-dialog requests go: the answering endpoint's GRUU, else the branch's address."""
+        destination = trace.outcome.destination or trace.request_uri
+        for endpoints in self.registrations.values():
+            for e in endpoints:
+                if destination in (e.contact, e.gruu):
+                    return e.gruu
+        return destination
+
     def _end_of_chain(self, ctx: RequestContext) -> Decided:
         """Nobody routed or answered the request: the Front End answers it itself."""
         domain = ctx.target_domain() or ""
@@ -243,7 +353,8 @@ class FrontEnd:
                 answered = failover
                 hops[index] = _amend(hops[index], failover.then.action, failover.sentence)
                 break
-            branches.extend(deliver_route(failover.then, ctx, failover.by))
+            attempt = max(b.attempt for b in branches) + 1 if branches else 0
+            branches.extend(deliver_route(failover.then, ctx, failover.by, attempt))
             hops[index] = _amend(hops[index], failover.then.action, failover.then.sentence or failover.sentence)
             decider, top = failover.by, max(top, index)
         status, reason, why = best_response(branches)
@@ -341,6 +452,12 @@ def _client_timeout(method: str, via: str | None) -> str:
     return (f"no response reaches the client: over {transport or 'a reliable transport'} it does not retransmit; "
             "after 32 s (Timer F, 64*T1) it gives up and reports 408 Request Timeout itself "
             "[inferred from RFC 3261 17.1.2.2]")
+
+
+def _cseq(request: Any) -> int:
+    """The CSeq number of ``request`` (1 when it has none that parses)."""
+    number = (request.get("CSeq") or "1").split(None, 1)[0]
+    return int(number) if number.isdigit() else 1
 
 
 def _winner(branches: list[Branch], status: int) -> Branch | None:

@@ -20,7 +20,7 @@ from .dot import html_escape, short, wrap
 from .render import Diagram
 from .trace_diagram import answering_branch, change_lines, first_router, request_line, response_action, sender_name
 
-__all__ = ["Step", "ladder_steps", "lifelines", "ladder_diagram"]
+__all__ = ["Step", "ladder_steps", "lifelines", "ladder_diagram", "session_ladder"]
 
 _PASSING = ("passed",)
 _FONT = "Helvetica, Arial, sans-serif"
@@ -75,10 +75,15 @@ def ladder_steps(trace: Trace) -> list[Step]:
     """The rows of the ladder, in time order, computed from the trace.
 
     The request walks the acting applications down to the one that routed it first (or answered
-    or dropped it); each branch then gets its request, its provisional responses, a CANCEL if the
-    server cancelled it, and its final response. An application that acted after that (a failover
-    such as ExumRouting taking an unanswered call: ``outcome.decided_by``) comes in just before the
-    branch it sent.
+    or dropped it). The branches of one attempt were sent at once (a fork), so all their
+    requests come first, then their provisional responses and the final responses that end a
+    branch without an answer (busy, declined, ...). A 2xx goes up to the caller the moment it
+    arrives, and only then do the branches still ringing get CANCEL, answer it 200 OK and end
+    their INVITE with 487 (RFC 3261 16.7 steps 5 and 10, 9.2). Without a 2xx, the caller's
+    response comes last, once every branch ended (16.7 step 6). An application that acted after
+    that (a failover such as ExumRouting taking an unanswered call: ``outcome.decided_by``)
+    comes in just before the attempt it sent. Between branches the lab has no clock: the order
+    is decision D66.
     """
     acting = _acting_apps(trace)
     column = {name: 2 + i for i, name in enumerate(acting)}
@@ -107,33 +112,72 @@ def ladder_steps(trace: Trace) -> list[Step]:
         where = column[name]
         later.remove(name)
 
+    o = trace.outcome
+    answer = answering_branch(trace) if o.kind == "proxied" else None
+    forwarded_at_once = (answer is not None and o.status is not None and 200 <= o.status < 300
+                         and trace.branches[answer].final is not None
+                         and 200 <= trace.branches[answer].final[0] < 300)
+    answered = False
+    attempts: dict[int, list[int]] = {}
     for i, b in enumerate(trace.branches):
-        if b.sent_by in later:
-            bring_in(b.sent_by)
-        sent_from = column.get(b.sent_by, decider)
-        steps.append(Step("request", sent_from, first_branch + i, f"{method} {short(b.target, 40)}"))
-        for status, reason in b.responses:
-            if status < 200:
-                steps.append(Step("response", first_branch + i, sent_from, f"{status} {reason}"))
-        if b.cancelled:
-            steps.append(Step("request", sent_from, first_branch + i, "CANCEL"))
-        for status, reason in b.responses:
-            if status >= 200:
-                steps.append(Step("response", first_branch + i, sent_from, f"{status} {reason}"))
+        attempts.setdefault(b.attempt, []).append(i)
+    for _, group in sorted(attempts.items()):
+        for i in group:
+            b = trace.branches[i]
+            if b.sent_by in later:
+                bring_in(b.sent_by)
+        sent_from = {i: column.get(trace.branches[i].sent_by, decider) for i in group}
+        for i in group:
+            steps.append(Step("request", sent_from[i], first_branch + i,
+                              f"{method} {short(trace.branches[i].target, 40)}"))
+        for i in group:
+            for status, reason in trace.branches[i].responses:
+                if status < 200:
+                    steps.append(Step("response", first_branch + i, sent_from[i], f"{status} {reason}"))
+        finals = [i for i in group if not trace.branches[i].cancelled]
+        for i in finals:
+            if forwarded_at_once and i == answer:
+                continue
+            for status, reason in trace.branches[i].responses:
+                if status >= 200:
+                    steps.append(Step("response", first_branch + i, sent_from[i], f"{status} {reason}"))
+        if forwarded_at_once and answer in group:
+            for status, reason in trace.branches[answer].responses:
+                if status >= 200:
+                    steps.append(Step("response", first_branch + answer, sent_from[answer], f"{status} {reason}"))
+            steps.extend(_response_path(trace, column, sent_from[answer]))
+            answered = True
+        for i in group:
+            b = trace.branches[i]
+            if not b.cancelled:
+                continue
+            steps.append(Step("request", sent_from[i], first_branch + i, "CANCEL"))
+            if b.final is not None:
+                # The CANCEL gets its own 200; the INVITE it cancels ends 487 (RFC 3261 9.2).
+                steps.append(Step("response", first_branch + i, sent_from[i], "200 OK (CANCEL)"))
+            for status, reason in b.responses:
+                if status >= 200:
+                    steps.append(Step("response", first_branch + i, sent_from[i], f"{status} {reason}"))
     for name in list(later):
         bring_in(name)
-    o = trace.outcome
     if o.kind == "dropped":
         if decider == 1:  # the Front End itself dropped it: no application note says so
             steps.append(Step("note", 1, 1, "dropped: no response is sent"))
         if o.client_experience:
             steps.append(Step("note", 0, 0, o.client_experience))
         return steps
-    if o.status is None:
+    if o.status is None or answered:
         return steps
+    at = column.get(trace.branches[answer].sent_by, decider) if answer is not None else decider
+    steps.extend(_response_path(trace, column, at))
+    return steps
+
+
+def _response_path(trace: Trace, column: dict[str, int], at: int) -> list[Step]:
+    """The final response from lifeline ``at`` up through the applications that acted on it to the sender."""
+    o = trace.outcome
     status = f"{o.status} {o.reason or ''}".strip()
-    answer = answering_branch(trace)
-    at = column.get(trace.branches[answer].sent_by, decider) if o.kind == "proxied" and answer is not None else decider
+    steps = []
     for r in trace.responses:
         if r.app in column and column[r.app] != at and response_action(r):
             steps.append(Step("response", at, column[r.app], status))
@@ -154,9 +198,53 @@ def _text(x: int, y: int, text: str, *, size: int = 11, weight: str = "normal", 
 
 def ladder_diagram(trace: Trace, *, title: str | None = None) -> Diagram:
     """The ladder diagram of ``trace`` as a Diagram (its source is the SVG itself)."""
-    heading = title or request_line(trace)
-    lanes = lifelines(trace)
-    steps = ladder_steps(trace)
+    return _draw(title or request_line(trace), lifelines(trace), ladder_steps(trace))
+
+
+def session_ladder(session, *, title: str | None = None) -> Diagram:
+    """One ladder for an IM session (``FrontEnd.send_session``): the INVITE's transaction, then
+    each MESSAGE's, on shared lifelines. Each transaction is drawn as ``ladder_diagram`` draws it."""
+    traces = session.traces
+    lanes: list[tuple[str, str]] = []
+    per_trace = []
+    for trace in traces:
+        own = lifelines(trace)
+        for lane in own:
+            if lane not in lanes:
+                lanes.append(lane)
+        per_trace.append((own, ladder_steps(trace)))
+    # Senders and the Front End first, then applications in chain order, then the parties outside.
+    apps = [lane for lane in lanes[2:] if lane[1] in ("built-in", "custom application")]
+    order = {h.app: h.priority for t in traces for h in t.hops}
+    apps.sort(key=lambda lane: order.get(lane[0], 999))
+    lanes = lanes[:2] + apps + [lane for lane in lanes[2:] if lane not in apps]
+    steps: list[Step] = []
+    for n, (own, rows) in enumerate(per_trace):
+        if n == 1:
+            steps.append(Step("note", 0, 0, "the INVITE's 200 set up the dialog (the ACK is not drawn)"))
+        index = [lanes.index(lane) for lane in own]
+        moved = [Step(r.kind, index[r.source], index[r.target], r.text) for r in rows]
+        # A custom application of the session that this transaction skipped says why, once.
+        skipped = [Step("note", k, k, f"not seen: {traces[n].hop(name).sentence}")
+                   for k, (name, role) in enumerate(lanes)
+                   if role == "custom application" and (name, role) not in own
+                   and _hop_or_none(traces[n], name) is not None and not traces[n].hop(name).ran]
+        steps.extend(moved[:1] + skipped + moved[1:])
+    if not session.messages:
+        steps.append(Step("note", 0, 0, "no 2xx, so no dialog: no MESSAGE can follow"))
+    heading = title or f"IM session: {request_line(traces[0])}, then {len(session.messages)} MESSAGE(s) in its dialog"
+    return _draw(heading, lanes, steps)
+
+
+def _hop_or_none(trace: Trace, name: str):
+    try:
+        return trace.hop(name)
+    except KeyError:
+        return None
+
+
+def _draw(heading: str, lanes: list[tuple[str, str]], steps: list[Step]) -> Diagram:
+    """The SVG of a ladder: ``lanes`` left to right, ``steps`` top to bottom."""
     # Fit about 880 px (a notebook's width) while there is room; never closer than 110 px.
     gap = max(110, min(150, (880 - _HEAD_W - 2 * _MARGIN) // max(1, len(lanes) - 1)))
     xs = [_MARGIN + _HEAD_W // 2 + i * gap for i in range(len(lanes))]
