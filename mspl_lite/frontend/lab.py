@@ -582,13 +582,7 @@ class Lab:
     def application_endpoint(self, address: str | None) -> tuple[TrustedApplication, ApplicationEndpoint] | None:
         """The trusted application and its endpoint (contact object) that ``address`` names, else None."""
         aor = aor_of(address)
-        if not aor:
-            return None
-        for app in self.trusted_applications:
-            for ep in app.endpoints:
-                if ep.aor == aor:
-                    return app, ep
-        return None
+        return self._endpoint_where(lambda ep: ep.aor == aor) if aor else None
 
     def trusted_application_at(self, host: str) -> TrustedApplication | None:
         """The trusted application whose pool or one of whose computers is ``host``, else None."""
@@ -599,11 +593,13 @@ class Lab:
 
     def application_endpoint_by_number(self, number: str | None) -> tuple[TrustedApplication, ApplicationEndpoint] | None:
         """The trusted application and the contact whose phone URI is ``number``, else None (Dn466053)."""
-        if not number:
-            return None
+        return self._endpoint_where(lambda ep: ep.number == number) if number else None
+
+    def _endpoint_where(self, matches) -> tuple[TrustedApplication, ApplicationEndpoint] | None:
+        """The first trusted application's contact for which ``matches(contact)`` holds, else None."""
         for app in self.trusted_applications:
             for ep in app.endpoints:
-                if ep.number == number:
+                if matches(ep):
                     return app, ep
         return None
 
