@@ -50,6 +50,18 @@ _STATUS_LINE_RE = re.compile(r"(SIP/2\.0) ([1-6][0-9]{2}) ([^\x00-\x08\x0a-\x1f\
 _MAX_CSEQ = 2**31 - 1  # RFC 3261 8.1.1.5: "MUST be less than 2**31"
 _MAX_DELTA = 2**32 - 1  # delta-seconds (Expires, Retry-After): RFC 3261 20.19
 _MAX_FORWARDS = 255  # RFC 3261 20.22: "an integer in the range 0-255"
+# The most digits a numeric header field may have (leading zeros included) before mspl-lite calls
+# it too large. 20 digits hold every value a SIP number may take (2**64 has 20), so no valid value
+# is refused, and int() never sees a long string: Python refuses over 4300 digits (ValueError) and
+# converting is quadratic below that. A longer value gets a "too large" diagnostic at its start.
+MAX_NUMBER_DIGITS = 20
+_SHOWN_NUMBER = 120  # a number in a diagnostic message is cut to this many characters (then "...")
+
+
+def _short(text: str) -> str:
+    """A value as a message quotes it: at most ``_SHOWN_NUMBER`` characters."""
+    return text if len(text) <= _SHOWN_NUMBER else f"{text[:_SHOWN_NUMBER]}... ({len(text)} characters)"
+
 
 _REQUEST_LINE_HINT = "the request line is METHOD SP Request-URI SP SIP/2.0, with single spaces, e.g. INVITE sip:bob@contoso.com SIP/2.0"
 
@@ -160,9 +172,9 @@ def check_status_line(line: str) -> tuple[str, int, str]:
     cstart = len(version) + 1
     if _DIGITS_RE.fullmatch(code) is None:
         raise Problem(f"the status code must be three digits, got {code!r}", cstart, hint="e.g. SIP/2.0 486 Busy Here")
-    if len(code) != 3 or not 100 <= int(code) <= 699:
+    if len(code) != 3 or not 100 <= int(code) <= 699:  # int() only of 3 digits
         raise Problem(
-            f"status code {code} is out of range (100-699)",
+            f"status code {_short(code)} is out of range (100-699)",
             cstart,
             hint="a status code is three digits from 100 to 699, e.g. 200, 486, 503",
         )
@@ -204,15 +216,14 @@ def _digits(value: str, header: str, example: str) -> int:
     """A non-negative integer value; huge ones are returned as -1 (the caller says "too large")."""
     if _DIGITS_RE.fullmatch(value) is None:
         if value.startswith("-") and _DIGITS_RE.fullmatch(value[1:]):
-            raise Problem(f"negative {header} {value}", 0, hint=f"{header} is a non-negative integer, e.g. {header}: {example}")
+            raise Problem(f"negative {header} {_short(value)}", 0, hint=f"{header} is a non-negative integer, e.g. {header}: {example}")
         bad = next((k for k, c in enumerate(value) if not "0" <= c <= "9"), 0)
         raise Problem(
-            f"{header} must be a number, got {value!r}" if value else f"empty {header}",
+            f"{header} must be a number, got {_short(value)!r}" if value else f"empty {header}",
             bad,
             hint=f"e.g. {header}: {example}",
         )
-    # int() of a 10**100 string is fine, but refuse absurd lengths before converting
-    return int(value) if len(value) <= 20 else -1
+    return int(value) if len(value) <= MAX_NUMBER_DIGITS else -1  # bounded before int()
 
 
 def _check_cseq(value: str) -> None:
@@ -234,9 +245,9 @@ def _check_cseq(value: str) -> None:
             hint="e.g. CSeq: 1 INVITE (the method repeats the request's method)",
         )
     number = m.group(1)
-    if len(number) > 20 or int(number) > _MAX_CSEQ:
+    if len(number) > MAX_NUMBER_DIGITS or int(number) > _MAX_CSEQ:
         raise Problem(
-            f"CSeq sequence number {number} is too large (it must be below 2**31)",
+            f"CSeq sequence number {_short(number)} is too large (it must be below 2**31)",
             0,
             hint="RFC 3261 8.1.1.5: the CSeq number is a 32-bit value below 2**31; a server answers 400",
         )
@@ -246,7 +257,7 @@ def _check_max_forwards(value: str) -> None:
     n = _digits(value, "Max-Forwards", "70")
     if n < 0 or n > _MAX_FORWARDS:
         raise Problem(
-            f"Max-Forwards {value} is out of range (0-255)",
+            f"Max-Forwards {_short(value)} is out of range (0-255)",
             0,
             hint="RFC 3261 20.22: Max-Forwards is 0-255; clients send 70",
         )
@@ -265,7 +276,7 @@ def _delta_seconds(header: str, example: str) -> Callable[[str], None]:
         n = _digits(number, header, example)
         if n < 0 or n > _MAX_DELTA:
             raise Problem(
-                f"{header} value {number} is too large (at most 2**32-1 seconds)",
+                f"{header} value {_short(number)} is too large (at most 2**32-1 seconds)",
                 0,
                 hint=f"RFC 3261 20.19: {header} is a number of seconds from 0 to 4294967295",
             )
@@ -277,7 +288,7 @@ def _delta_seconds(header: str, example: str) -> Callable[[str], None]:
 def _check_content_length(value: str) -> None:
     if _digits(value, "Content-Length", "0") < 0 or len(value) > 15:
         raise Problem(
-            f"Content-Length {value} is absurdly large",
+            f"Content-Length {_short(value)} is absurdly large",
             0,
             hint="Content-Length is the number of bytes in the body",
         )
@@ -313,7 +324,8 @@ def _check_date(value: str) -> None:
 
 
 _CSEQ_FAST_RE = re.compile(r"[0-9]{1,9}[ \t]+[A-Za-z0-9\-.!%*_+`'~]+")  # below 10**9 < 2**31
-_MAX_FORWARDS_FAST_RE = re.compile(r"0*(?:[0-9]{1,2}|1[0-9]{2}|2[0-4][0-9]|25[0-5])")
+# Leading zeros are bounded too (MAX_NUMBER_DIGITS), so a caller's int() of an accepted value is safe.
+_MAX_FORWARDS_FAST_RE = re.compile(r"0{0,17}(?:[0-9]{1,2}|1[0-9]{2}|2[0-4][0-9]|25[0-5])")
 _CONTENT_LENGTH_FAST_RE = re.compile(r"[0-9]{1,15}")
 _DELTA_FAST_RE = re.compile(r"[0-9]{1,9}")  # below 10**9 < 2**32
 _RETRY_AFTER_FAST_RE = re.compile(r"[0-9]{1,9}(?:[ \t]*\([^()]*\))?(?:[ \t]*;.*)?")

@@ -103,8 +103,24 @@ class SipUri:
         return "".join(out)
 
 
+# A TCP/UDP port is 16 bits: RFC 3261's port = 1*DIGIT has no bound, so a longer one is taken as
+# no port at all (parse_uri gives None) rather than an int of thousands of digits.
+_MAX_PORT = 65535
+
+
+def _port(text: str | None) -> int | None | bool:
+    """The port as an int, None when absent, False when it is no 16-bit port (checked before int())."""
+    if not text:
+        return None
+    digits = text.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 5 and int(digits) <= _MAX_PORT else False
+
+
 def _sip_uri(parts: UriParts) -> SipUri | None:
     if parts.scheme not in ("sip", "sips", "tel"):
+        return None
+    port = _port(parts.port)
+    if port is False:
         return None
     params = []
     for item in parts.params.split(";")[1:]:
@@ -120,14 +136,15 @@ def _sip_uri(parts: UriParts) -> SipUri | None:
         user=parts.user,
         password=parts.password,
         host=parts.host,
-        port=int(parts.port) if parts.port else None,
+        port=port,
         params=tuple(params),
         headers=tuple(headers),
     )
 
 
 def parse_uri(text: str) -> SipUri | None:
-    """Take a sip:, sips: or tel: URI apart; None if ``text`` is not one (other schemes too)."""
+    """Take a sip:, sips: or tel: URI apart; None if ``text`` is not one (other schemes too, and a
+    port above 65535)."""
     if not isinstance(text, str):
         return None
     s = text.strip(" \t")

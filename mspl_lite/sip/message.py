@@ -3,6 +3,12 @@
 A parsed message remembers the exact text of each header line it was given, so ``to_bytes()``
 gives the input back byte for byte (when the input was canonical: CRLF line ends, the body no
 longer than Content-Length says). Only headers you change are written afresh, as ``Name: value``.
+
+What you build or change must be what the parser accepts (decision D80): a header the parser
+checks (From, Via, CSeq, ...; ``_validate.HEADER_CHECKS``, compact names included) is checked
+with the same rule, Content-Length must be the body's length, a request's CSeq method its method,
+the Request-URI a valid one, and no text may hold a lone surrogate (``text.lone_surrogate``).
+Anything else is a ``UsageError``, so ``to_bytes()`` always works and parses back.
 """
 from __future__ import annotations
 
@@ -10,8 +16,11 @@ import hashlib
 from typing import Iterable, NamedTuple, Union
 
 from ..errors import UsageError
+from ..text import lone_surrogate, shown
 from ._fields import KEY_CACHE, NEVER_SPLIT, find_param, header_key, set_param, split_values
-from ._grammar import TOKEN_RE
+from ._grammar import TOKEN_RE, Problem
+from ._scan import check_uri
+from ._validate import HEADER_CHECKS, check_cseq_method
 
 __all__ = ["Header", "Message", "Request", "Response"]
 
@@ -53,7 +62,49 @@ def _check_value(name: str, value: object) -> str:
         raise UsageError(f"the value of header {name!r} must be a str, got {type(value).__name__}")
     if "\r" in value or "\n" in value:
         raise UsageError(f"the value of header {name!r} contains a line break")
+    _check_text(value, f"the value of header {name!r}")
     return value.strip(" \t")
+
+
+def _check_text(text: str, what: str) -> None:
+    """Refuse a lone surrogate: it is no character and cannot be written as UTF-8."""
+    k = lone_surrogate(text)
+    if k is not None:
+        raise UsageError(f"{what} holds a lone surrogate {shown(text[k])} at index {k}, which is not a "
+                         "character and cannot be sent; remove it")
+
+
+def _refused(name: str, value: str, problem: Problem) -> UsageError:
+    """The parser's fault in a header value, as the UsageError of the call that would write it."""
+    shown_value = shown(value if len(value) <= 80 else value[:80] + "...")
+    return UsageError(f"the parser would refuse {name}: {shown_value} (at character {problem.offset + 1}): "
+                      f"{problem.message}; {problem.hint}")
+
+
+def _check_field(name: str, value: str) -> str:
+    """Check ``value`` with the parser's rule for header ``name`` (if it has one); return its key."""
+    key = header_key(name)
+    check = HEADER_CHECKS.get(key)
+    if check is not None and check[0](value) is None:
+        try:
+            check[1](value)
+        except Problem as problem:
+            raise _refused(name, value, problem) from None
+    return key
+
+
+def check_request_uri(uri: object) -> str:
+    """``uri`` if the parser accepts it as a Request-URI (one URI, a scheme, no spaces, <> or
+    ``?headers``, no lone surrogate); else ``UsageError`` saying why."""
+    if not isinstance(uri, str) or not uri or uri != uri.strip() or any(c in uri for c in " \t\r\n<>"):
+        raise UsageError(f"a Request-URI is one URI without spaces or <>, e.g. 'sip:bob@contoso.com', got {uri!r}")
+    _check_text(uri, "the Request-URI")
+    try:  # the parser's rule for the request line
+        check_uri(uri, 0, len(uri), context="request-uri")
+    except Problem as problem:
+        raise UsageError(f"the parser would refuse the Request-URI {shown(uri[:80])!r} (at character "
+                         f"{problem.offset + 1}): {problem.message}; {problem.hint}") from None
+    return uri
 
 
 def _check_status_code(code: object) -> None:
@@ -64,6 +115,7 @@ def _check_status_code(code: object) -> None:
 
 def _as_bytes(body: object) -> bytes:
     if isinstance(body, str):
+        _check_text(body, "the body")
         return body.encode("utf-8")
     if isinstance(body, (bytes, bytearray, memoryview)):
         return bytes(body)
@@ -79,8 +131,12 @@ class Message:
     sip_version: str
 
     def __init__(self, headers: Iterable[HeaderLike] = (), body: bytes | str = b"", sip_version: str = "SIP/2.0"):
-        self.headers = [_as_header(h) for h in headers]
         self._body = _as_bytes(body)
+        self.headers = [_as_header(h) for h in headers]
+        for h in self.headers:
+            self._agree(h[0], h[1])
+        if not isinstance(sip_version, str) or sip_version.upper() != "SIP/2.0":
+            raise UsageError(f"the SIP version is SIP/2.0 (the only one), got {sip_version!r}")
         self.sip_version = sip_version
         # id(header) -> (header, original text) for parsed header lines that are not written
         # "Name: value" (folded, spaced, ...); the header object is kept so its id stays unique.
@@ -113,13 +169,29 @@ class Message:
         keys = KEY_CACHE
         return [h[1] for h in self.headers if (keys.get(h[0]) or header_key(h[0])) == key]
 
+    def _agree(self, name: str, value: str, *, first: bool = False) -> None:
+        """Refuse a header the parser would refuse in this message (decision D80). ``first``: it
+        becomes the first of its name (a request's first CSeq must name the request's method)."""
+        key = _check_field(name, value)
+        if key == "content-length" and int(value) != len(self._body):  # checked: at most 15 digits
+            raise UsageError(f"Content-Length {value} differs from the body's {len(self._body)} bytes: the parser "
+                             "would cut or refuse the body; set_body() sets the body and its Content-Length")
+        if key == "cseq" and first and isinstance(self, Request):
+            try:
+                check_cseq_method(value, self.method)
+            except Problem as problem:
+                raise _refused(name, value, problem) from None
+
     def add_header(self, name: str, value: str) -> None:
         """Append a header (MSPL AddHeader's "already exists" rule is the language layer's job)."""
-        self.headers.append(_as_header((name, value)))
+        header = _as_header((name, value))
+        self._agree(header[0], header[1], first=self.get(header[0]) is None)
+        self.headers.append(header)
 
     def set_header(self, name: str, value: str) -> None:
         """Replace every header called ``name`` by one ``value``: in the first one's place and spelling, else appended."""
         header = _as_header((name, value))
+        self._agree(header[0], header[1], first=True)
         key = header_key(name)
         kept: list[Header] = []
         placed = False
@@ -156,12 +228,20 @@ class Message:
             raise UsageError(f"the value of parameter {param!r} must be a str or None, got {type(value).__name__}")
         if value and ("\r" in value or "\n" in value):
             raise UsageError(f"the value of parameter {param!r} contains a line break")
+        if value:
+            _check_text(value, f"the value of parameter {param!r}")
         key = header_key(name)
         for i, h in enumerate(self.headers):
             if header_key(h[0]) == key:
-                self.headers[i] = Header(h[0], set_param(h[1], param, value))
+                changed = set_param(h[1], param, value)
+                self._agree(h[0], changed, first=i == self._first_index(key))
+                self.headers[i] = Header(h[0], changed)
                 return True
         return False
+
+    def _first_index(self, key: str) -> int:
+        """The index of the first header whose key is ``key`` (-1 if none)."""
+        return next((i for i, h in enumerate(self.headers) if header_key(h[0]) == key), -1)
 
     # ---- body ----------------------------------------------------------------------------------
 
@@ -242,10 +322,13 @@ class Request(Message):
         body: bytes | str = b"",
         sip_version: str = "SIP/2.0",
     ):
-        super().__init__(headers, body, sip_version)
         if not isinstance(method, str) or TOKEN_RE.fullmatch(method) is None:
             raise UsageError(f"a method is a token such as INVITE, got {method!r}")
         self.method = method
+        super().__init__(headers, body, sip_version)
+        cseq = self.get("CSeq")
+        if cseq is not None:
+            self._agree("CSeq", cseq, first=True)
         self.request_uri = request_uri
 
     @property
@@ -255,9 +338,7 @@ class Request(Message):
 
     @request_uri.setter
     def request_uri(self, uri: str) -> None:
-        if not isinstance(uri, str) or not uri or uri != uri.strip() or any(c in uri for c in " \t\r\n<>"):
-            raise UsageError(f"a Request-URI is one URI without spaces or <>, e.g. 'sip:bob@contoso.com', got {uri!r}")
-        self._request_uri = uri
+        self._request_uri = check_request_uri(uri)
 
     def start_line(self) -> str:
         return f"{self.method} {self._request_uri} {self.sip_version}"
@@ -308,8 +389,9 @@ class Response(Message):
     ):
         super().__init__(headers, body, sip_version)
         _check_status_code(status_code)
-        if not isinstance(reason, str) or "\r" in reason or "\n" in reason:
-            raise UsageError(f"a reason phrase is one line of text, got {reason!r}")
+        if not isinstance(reason, str) or any((c < " " and c != "\t") or c == "\x7f" for c in reason):
+            raise UsageError(f"a reason phrase is one line of text without control characters, got {shown(reason)!r}")
+        _check_text(reason, "the reason phrase")
         self.status_code = status_code
         self.reason = reason
 

@@ -27,6 +27,7 @@ import re
 from typing import Sequence
 
 from ..errors import Diagnostic, SipParseError, UsageError
+from ..text import lone_surrogate, shown
 from ._fields import header_key
 from ._grammar import TOKEN_RE, Problem
 from ._validate import HEADER_CHECKS, check_body_length, check_cseq_method, check_request_line, check_status_line
@@ -36,8 +37,6 @@ __all__ = ["parse_message"]
 
 _HEAD_END_RE = re.compile(rb"\r?\n\r?\n")
 _LINE_END_RE = re.compile(r"\r?\n")
-# The line break of a fold and the whitespace around it read as one space (RFC 3261 7.3.1).
-_FOLD_RE = re.compile(r"(?:[ \t]*\r\n)+[ \t]*")
 _FOLD_START_RE = re.compile(r"\n[ \t]")  # a line that continues the one before it
 _MAX_DIAGNOSTICS = 20
 # A fault found while parsing: (problem, index into the message's lines, 0-based column).
@@ -58,23 +57,29 @@ def parse_message(data: bytes | str, *, filename: str = "<message>") -> Request 
 
 
 def _text_to_bytes(text: str, filename: str) -> bytes:
-    """A learner's text as bytes: bare LF becomes CRLF everywhere (body included), then UTF-8."""
-    if text.count("\n") != text.count("\r\n"):
-        text = _LINE_END_RE.sub("\r\n", text)
-    try:
-        return text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError as err:
-        before = text[: err.start]
+    """A learner's text as bytes: bare LF becomes CRLF everywhere (body included), then UTF-8.
+
+    A lone surrogate (any one, also U+DC80-U+DCFF, which ``surrogateescape`` would turn into a byte
+    that is not UTF-8) is no character: a located error, as ``text.lone_surrogate`` defines it.
+    """
+    bad = lone_surrogate(text)
+    if bad is not None:
+        before = text[:bad]
         line = before.count("\n") + 1
-        column = err.start - (before.rfind("\n") + 1) + 1
+        start = before.rfind("\n") + 1
+        end = text.find("\n", bad)
         raise SipParseError.at(
-            f"character {text[err.start]!r} cannot be encoded as UTF-8",
+            f"{shown(text[bad])} is a lone surrogate, not a character: SIP text is UTF-8",
             filename=filename,
             line=line,
-            column=column,
-            source=text.split("\n")[line - 1].rstrip("\r"),  # counted as above: splitlines() also splits at \f
-            hint="remove it; SIP text is UTF-8",
-        ) from None
+            column=bad - start + 1,
+            source=shown(text[start : end if end >= 0 else len(text)].rstrip("\r")),
+            hint="remove it (it often comes from a bad copy and paste, or '\\ud800' in Python code); "
+            "to send bytes that are not UTF-8, pass the message as bytes",
+        )
+    if text.count("\n") != text.count("\r\n"):
+        text = _LINE_END_RE.sub("\r\n", text)
+    return text.encode("utf-8")
 
 
 def _value_fault(problem: Problem, text: str, first_index: int) -> _Fault:
@@ -236,9 +241,7 @@ def _header_fields(
             except Problem as problem:
                 faults.append((problem, firsts[i], problem.offset))
                 continue
-        if "\n" in value:
-            value = _FOLD_RE.sub(" ", value)
-        value = value.strip(" \t")
+        value = _unfold(value) if "\n" in value else value.strip(" \t")
         h = new_header(Header, (name, value))
         headers.append(h)
         if text != f"{name}: {value}":  # folded, blanks before ':' or around the value, ...
@@ -257,15 +260,33 @@ def _header_fields(
     return headers, message_wide
 
 
+def _unfold(value: str) -> str:
+    """A folded value as one line, stripped: each line break with the whitespace around it (and any
+    whitespace-only lines between) reads as one space (RFC 3261 7.3.1).
+
+    A split and a strip per line, so each character is visited a bounded number of times. (The
+    regex ``(?:[ \t]*\r\n)+[ \t]*`` it replaces re-scanned a long run of blanks from each of its
+    positions: 80 KB of blanks took 11 s.)
+    """
+    segs = value.split("\r\n")
+    rest = [t for t in (seg.strip(" \t") for seg in segs[1:]) if t]
+    return " ".join([segs[0].strip(" \t"), *rest]).strip(" \t")
+
+
 def _group_folded(lines: list[str], faults: list[_Fault]) -> tuple[list[str], list[int]]:
-    """Join continuation lines to their header: field texts (CRLF kept) and their first line index."""
+    """Join continuation lines to their header: field texts (CRLF kept) and their first line index.
+
+    Each field's lines are collected in a list and joined once: appending to the text instead
+    copies it for every continuation line (quadratic in the number of lines).
+    """
     texts: list[str] = []
     firsts: list[int] = []
+    groups: list[list[str]] = []
     for idx in range(1, len(lines)):
         line = lines[idx]
         if line[:1] in (" ", "\t"):
-            if texts:
-                texts[-1] += "\r\n" + line
+            if groups:
+                groups[-1].append(line)
             else:
                 problem = Problem(
                     "a line that starts with whitespace continues the previous header, but there is none",
@@ -274,8 +295,9 @@ def _group_folded(lines: list[str], faults: list[_Fault]) -> tuple[list[str], li
                 )
                 faults.append((problem, idx, 0))
             continue
-        texts.append(line)
+        groups.append([line])
         firsts.append(idx)
+    texts = [group[0] if len(group) == 1 else "\r\n".join(group) for group in groups]
     return texts, firsts
 
 
@@ -337,9 +359,13 @@ def _name_key(text: str) -> tuple[str, str]:
 def _locate_value(text: str, colon: int, offset: int) -> tuple[int, int]:
     """Map an offset into the unfolded value of field ``text`` to (line delta, 0-based column).
 
-    Rebuilds the value the way the parser does (``_FOLD_RE`` then strip), remembering where each
+    Rebuilds the value the way the parser does (``_unfold``), remembering where each
     character came from. Only runs on the error path.
     """
+    if "\r\n" not in text:  # one line: the value is the text after ':' without its blanks
+        start = colon + 1 + (len(text) - colon - 1 - len(text[colon + 1 :].lstrip(" \t")))
+        length = len(text[start:].rstrip(" \t"))
+        return 0, start + min(offset, length) if length else len(text)
     segs = text.split("\r\n")
     chars: list[tuple[str, int, int]] = [(segs[0][c], 0, c) for c in range(colon + 1, len(segs[0]))]
     for d in range(1, len(segs)):
