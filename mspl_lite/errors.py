@@ -31,14 +31,50 @@ __all__ = [
 Severity = Literal["error", "warning", "note"]
 
 
+# The last text source_line() split, with its lines (one tuple, replaced whole, so threads never
+# see one text with another's lines): a compile that reports 20,000 faults of one file splits it
+# once, not 20,000 times (that was quadratic: seconds for a large script).
+_split: tuple[str, list[str]] = ("", [])
+
+
 def source_line(text: str | None, line: int) -> str | None:
-    """Return line ``line`` (1-based) of ``text`` without its line ending, or None."""
+    """Return line ``line`` (1-based) of ``text`` without its line ending, or None.
+
+    Linear in all: the lines of the last text asked about are kept (found by identity, else
+    by equality), so many diagnostics of one file split it once."""
+    global _split
     if text is None or line < 1:
         return None
-    lines = text.splitlines()
+    split = _split
+    if text is not split[0] and text != split[0]:
+        split = _split = (text, text.splitlines())
+    lines = split[1]
     if line > len(lines):
         return None
     return lines[line - 1]
+
+
+#: Most characters of a quoted source line a diagnostic shows: a window around the column, so a
+#: 1 MB line (a minified manifest, a pasted log) renders as one screen line, not 1 MB.
+MAX_QUOTED_LINE = 200
+#: Most characters of a message, hint or file name a diagnostic shows (one may quote a value the
+#: learner wrote, which can be any length).
+MAX_SHOWN = 1000
+
+
+def _cut(text: str, most: int) -> str:
+    """``text``, or its first ``most`` characters and an ellipsis saying how much was left out."""
+    return text if len(text) <= most else f"{text[:most]}... ({len(text) - most} more characters)"
+
+
+def _around(text: str, column: int) -> tuple[str, int]:
+    """At most MAX_QUOTED_LINE characters of ``text`` around 1-based ``column``, and the column in them."""
+    if len(text) <= MAX_QUOTED_LINE:
+        return text, column
+    start = max(0, min(column - 1 - MAX_QUOTED_LINE // 2, len(text) - MAX_QUOTED_LINE))
+    end = start + MAX_QUOTED_LINE
+    shown = ("..." if start else "") + text[start:end] + ("..." if end < len(text) else "")
+    return shown, (column - start + (3 if start else 0)) if column else 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,16 +104,16 @@ class Diagnostic:
 
     def render(self) -> str:
         """``file:line:col: error: message``, the source line, a caret, then the hint."""
-        out = [f"{self.location()}: {self.severity}: {self.message}"]
+        out = [f"{_cut(self.location(), MAX_SHOWN)}: {self.severity}: {_cut(self.message, MAX_SHOWN)}"]
         if self.source is not None and self.line:
-            text = self.source.rstrip("\r\n")
+            text, column = _around(self.source.rstrip("\r\n"), self.column)
             out.append(f"    {text}")
-            if self.column:
+            if column:
                 # Keep tabs so the caret lines up under the fault however tabs render.
-                pad = "".join(c if c == "\t" else " " for c in text[: self.column - 1])
+                pad = "".join(c if c == "\t" else " " for c in text[: column - 1])
                 out.append(f"    {pad}^")
         if self.hint:
-            out.append(f"    hint: {self.hint}")
+            out.append(f"    hint: {_cut(self.hint, MAX_SHOWN)}")
         return "\n".join(out)
 
     def to_dict(self) -> dict:

@@ -191,6 +191,7 @@ class Script(Node):
     body: list[Stmt] = field(default_factory=list)
     filename: str = "<script>"
     source: str = ""
+    warnings: list = field(default_factory=list)   # the lexer's warnings (Diagnostic), e.g. a lone \uD800
 
 
 def walk(node: Node):

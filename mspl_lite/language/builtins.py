@@ -25,10 +25,13 @@ Faults are raised as ``run.ScriptFault``; the compiler adds the location and the
 """
 from __future__ import annotations
 
+import bisect
+import re
 from typing import Any, Callable
 
 from ..errors import UsageError
 from ..sip import address as sip_address
+from ..sip.message import check_request_uri
 # ScriptContext and the memory bounds live in context.py; importing them from here still works.
 from .context import MAX_COLLECTION, MAX_STRING, ScriptContext
 from .run import Disposition, LogEntry, ScriptFault
@@ -135,6 +138,11 @@ def retarget_request(ctx: ScriptContext, node: Any, uri: Any) -> None:
     if not target:
         raise ScriptFault(f"RetargetRequest needs a SIP URI, not {show(text)}",
                           hint='write the new target user, e.g. RetargetRequest("sip:terrya@contoso.com")')
+    try:   # the Request-URI must stay one the parser accepts (decision D80)
+        check_request_uri(target)
+    except UsageError as err:
+        raise ScriptFault(f"RetargetRequest: {err}",
+                          hint="a Request-URI has no ?headers part and no spaces; e.g. sip:terrya@contoso.com") from None
     ctx.dispose(node, Disposition(kind="retarget", line=node.line, column=node.column, uri=target))
     ctx.retarget(target)
 
@@ -169,6 +177,8 @@ def respond(ctx: ScriptContext, node: Any, status: Any, reason: Any, *headers: A
                          hint='write extra headers as "Name=value", e.g. "Contact=<sip:terrya@contoso.com>"')
             continue
         pairs.append((name.strip(), value.strip()))
+    ctx.charge(work=len(reason_text) + sum(len(n) + len(v) for n, v in pairs),
+               memory=len(reason_text) + sum(len(n) + len(v) for n, v in pairs))
     if bad:
         raise ScriptFault("bad Respond header", node=node, recorded=True)  # one error per header
     ctx.dispose(node, Disposition(kind="respond", line=node.line, column=node.column, status=code,
@@ -201,6 +211,7 @@ def fork(ctx: ScriptContext, node: Any, uri: Any) -> None:
                           hint="pass the contact of the endpoint, e.g. Fork(dbEndpoint.ContactInfo)")
     if len(ctx.fork_uris) >= ctx.max_collection:
         raise ScriptFault(f"more than {ctx.max_collection} Fork branches")
+    ctx.charge(work=len(text), memory=len(text))
     ctx.fork_uris.append(text)
 
 
@@ -279,21 +290,29 @@ def add_header(ctx: ScriptContext, node: Any, name: Any, value: Any) -> bool:
     if ctx.message.get(header) is not None:
         return False
     try:
+        ctx.charge(work=len(text), memory=len(header) + len(text))   # budget (H2)
         ctx.message.add_header(header, text)
-    except UsageError as err:   # the SIP layer's own check of names and values
-        raise ScriptFault(f"AddHeader: {err}") from None
+    except UsageError as err:   # a value the parser would refuse in this message (decision D80)
+        raise ScriptFault(f"AddHeader: {err}",
+                          hint="the header would make the message one the server cannot parse; correct "
+                               "the value (quote a display name, escape special characters as %XX)") from None
     return True
 
 
 def get_header_values(ctx: ScriptContext, node: Any, name: Any) -> tuple:
     """GetHeaderValues(name): every value of the header (comma lists split), empty if none."""
-    return tuple(ctx.message.get_all(_header_name(name, "GetHeaderValues", 1)))
+    values = tuple(ctx.message.get_all(_header_name(name, "GetHeaderValues", 1)))
+    size = sum(len(v) for v in values) + len(values)
+    ctx.charge(work=size, memory=size)
+    return values
 
 
 def get_parameter_value(ctx: ScriptContext, node: Any, header: Any, parameter: Any) -> str | None:
     """GetParameterValue(headerString, name): a name=value parameter, or null."""
-    return sip_address.get_parameter_value(_string(header, "GetParameterValue", 1),
-                                          _string(parameter, "GetParameterValue", 2))
+    text = _string(header, "GetParameterValue", 1)
+    name = _string(parameter, "GetParameterValue", 2)
+    ctx.charge(work=len(text) + len(name))
+    return sip_address.get_parameter_value(text, name)
 
 
 def set_parameter_value(ctx: ScriptContext, node: Any, header: Any, parameter: Any, value: Any) -> bool:
@@ -307,10 +326,13 @@ def set_parameter_value(ctx: ScriptContext, node: Any, header: Any, parameter: A
     if "\r" in text or "\n" in text:
         raise ScriptFault("SetParameterValue: the value contains a line break")
     try:
+        ctx.charge(work=len(ctx.message.get(name) or "") + len(text),
+                   memory=len(param) + len(text))   # budget (H2): the header is rebuilt
         return bool(ctx.message.set_header_param(name, param, text))
-    except UsageError as err:   # e.g. a parameter name that is not a SIP token
+    except UsageError as err:   # a name that is no token, or a value the parser would refuse (D80)
         raise ScriptFault(f"SetParameterValue: {err}",
-                          hint="a parameter name is letters, digits and '-', e.g. \"epid\"") from None
+                          hint="a parameter name is letters, digits and '-', e.g. \"epid\"; a value is a "
+                               "token (letters, digits, -.!%*_+`'~) or a \"quoted string\"") from None
 
 
 def supports_method(ctx: ScriptContext, node: Any, method: Any, mask: Any, extra: Any) -> bool:
@@ -323,6 +345,7 @@ def supports_method(ctx: ScriptContext, node: Any, method: Any, mask: Any, extra
         name = _string(method, "SupportsMethod", 1)
     bits = _integer(mask, "SupportsMethod", 2)
     others = _string(extra, "SupportsMethod", 3)
+    ctx.charge(work=len(name) + len(others))
     if not name or "," in name:
         return False
     if bits == 0 and not others.strip():
@@ -343,6 +366,11 @@ def concatenate(ctx: ScriptContext, node: Any, *parts: Any) -> str:
     out = []
     for pos, part in enumerate(parts, start=1):
         out.append(part if type(part) is str else _string(part, "Concatenate", pos))
+    size = sum(len(part) for part in out)
+    if size > ctx.max_string:
+        raise ScriptFault(f"Concatenate built a string of {size} characters; the limit is {ctx.max_string}",
+                          hint="mspl-lite bounds the memory of a script run")
+    ctx.charge(work=size, memory=size)
     text = "".join(out)
     if len(text) > ctx.max_string:
         raise ScriptFault(f"Concatenate built a string of {len(text)} characters; the limit is {ctx.max_string}",
@@ -359,6 +387,7 @@ def contains_string(ctx: ScriptContext, node: Any, source: Any, search: Any, ign
     s = _string(source, "ContainsString", 1)
     t = _string(search, "ContainsString", 2)
     flag = truth(ignore_case)
+    ctx.charge(work=(len(s) + len(t)) * (2 if flag else 1))
     return _fold(t, flag) in _fold(s, flag)
 
 
@@ -367,6 +396,8 @@ def equal_string(ctx: ScriptContext, node: Any, a: Any, b: Any, ignore_case: Any
     x = _string(a, "EqualString", 1)
     y = _string(b, "EqualString", 2)
     flag = truth(ignore_case)
+    if len(x) == len(y) or flag:   # unequal lengths compare in no time, unless folded
+        ctx.charge(work=(len(x) + len(y)) * (2 if flag else 1))
     return _fold(x, flag) == _fold(y, flag)
 
 
@@ -385,14 +416,44 @@ def index_of_string(ctx: ScriptContext, node: Any, target: Any, search: Any, ign
     if not t or not s or len(s) > len(t):
         return -1
     if not truth(ignore_case):
+        ctx.charge(work=len(t) + len(s))
         return t.find(s)
-    lt, ls = t.lower(), s.lower()
-    if len(lt) == len(t) and len(ls) == len(s):
-        return lt.find(ls)
-    for i in range(len(t) - len(s) + 1):   # lower() changed a length: compare slice by slice
-        if t[i:i + len(s)].lower() == ls:
-            return i
+    ctx.charge(work=3 * (len(t) + len(s)))
+    return _find_ignoring_case(ctx, t, s)
+
+
+def _find_ignoring_case(ctx: ScriptContext, text: str, search: str) -> int:
+    """The index in ``text`` (the original) of the first match of ``search``, ignoring case.
+
+    Linear: one ``lower()`` of each and ``str.find``. U+0130 "İ" is the one character whose
+    ``lower()`` is longer (two characters, "i" and U+0307); the lowered positions of the İs,
+    found with one regex scan, map a match back to the original by bisection, and a match must
+    start and end on a character boundary of the original, as a slice-by-slice comparison would."""
+    lowered, needle = text.lower(), search.lower()
+    if len(lowered) == len(text):
+        return lowered.find(needle)
+    # One Python-level entry per İ costs about what str.find does for 40 characters: charged so.
+    ctx.charge(work=_PER_DOTTED_I * text.count("\u0130"))
+    # the lowered index of each İ: its original index plus one for each İ before it
+    expanded = [match.start() + count for count, match in enumerate(_DOTTED_CAPITAL_I.finditer(text))]
+
+    def boundary(at: int) -> bool:   # not the U+0307 half of a lowered İ
+        before = bisect.bisect_left(expanded, at)
+        return not (before and expanded[before - 1] + 1 == at)
+
+    found = lowered.find(needle)
+    while found >= 0:
+        if boundary(found) and boundary(found + len(needle)):
+            return found - bisect.bisect_left(expanded, found)
+        ctx.charge(work=len(needle))   # a match inside a lowered İ: look on (bounded)
+        found = lowered.find(needle, found + 1)
     return -1
+
+
+#: The work of mapping one İ back (a list entry made in Python), in characters of str.find.
+_PER_DOTTED_I = 40
+#: The one character whose lower case is longer: U+0130 -> "i\u0307" (checked over all of Unicode).
+_DOTTED_CAPITAL_I = re.compile("\u0130")
 
 
 def sub_string(ctx: ScriptContext, node: Any, text: Any, start: Any, length: Any = None) -> str | None:
@@ -403,10 +464,12 @@ def sub_string(ctx: ScriptContext, node: Any, text: Any, start: Any, length: Any
     if i < 0 or i > len(s):
         return None
     if length is None:
+        ctx.charge(work=len(s) - i, memory=len(s) - i)
         return s[i:]
     n = _integer(length, "SubString", 3)
     if n < 0 or i + n > len(s):
         return None
+    ctx.charge(work=n, memory=n)
     return s[i:i + n]
 
 
@@ -415,6 +478,7 @@ def split(ctx: ScriptContext, node: Any, source: Any, separator: Any) -> tuple:
     a comma; adjacent separators give empty elements; no separator found -> (source,)."""
     s = _string(source, "Split", 1)
     sep = _string(separator, "Split", 2)
+    ctx.charge(work=len(s), memory=len(s))
     parts = s.split(sep[0] if sep else ",")
     if len(parts) > ctx.max_collection:
         raise ScriptFault(f"Split made {len(parts)} elements; the limit is {ctx.max_collection}",
@@ -437,6 +501,7 @@ def _uri_function(fn: str, helper: str) -> Callable[..., Any]:
     def impl(ctx: ScriptContext, node: Any, text: Any) -> str | None:
         if type(text) is not str:
             text = _string(text, fn, 1)
+        ctx.charge(work=len(text))
         return function(text)
     impl.__name__ = helper
     impl.__doc__ = f"{fn}(address): via mspl_lite.sip.address.{helper}; null when not found."
@@ -448,13 +513,17 @@ def is_phone_uri(ctx: ScriptContext, node: Any, uri: Any) -> bool:
     (dn439134): false for a tel: URI, for text that is no URI and for null (decision D30)."""
     if uri is None:
         return False
-    return sip_address.is_phone_uri(uri if type(uri) is str else _string(uri, "IsPhoneUri", 1))
+    text = uri if type(uri) is str else _string(uri, "IsPhoneUri", 1)
+    ctx.charge(work=len(text))
+    return sip_address.is_phone_uri(text)
 
 
 def get_uri_parameter(ctx: ScriptContext, node: Any, uri: Any, name: Any) -> str | None:
     """GetUriParameter(uri, name): the value of a URI parameter; null if absent or valueless."""
-    return sip_address.get_uri_parameter(_string(uri, "GetUriParameter", 1),
-                                        _string(name, "GetUriParameter", 2))
+    text = _string(uri, "GetUriParameter", 1)
+    parameter = _string(name, "GetUriParameter", 2)
+    ctx.charge(work=len(text) + len(parameter))
+    return sip_address.get_uri_parameter(text, parameter)
 
 
 # ============================================================================================
@@ -508,6 +577,10 @@ def log(ctx: ScriptContext, node: Any, name: Any, detail: Any, *texts: Any) -> N
     level = level_name if level_name in ("Event", "Error") else "Debugr"
     full = truth(detail)
     lines = tuple(t if type(t) is str else _string(t, "Log", pos) for pos, t in enumerate(texts, start=3))
+    size = sum(len(text) for text in lines) + len(level_name)
+    if full:   # the whole message is written out: its headers, measured before they are copied
+        size += sum(len(h.name) + len(h.value) + 4 for h in ctx.message.headers)
+    ctx.charge(work=size, memory=size)
     ctx.run.log.append(LogEntry(level=level, name=level_name, detail=full, lines=lines,
                                 summary=_log_summary(ctx, full), line=node.line, column=node.column))
 

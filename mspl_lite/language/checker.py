@@ -211,6 +211,12 @@ class _Context:
     facts: frozenset[str] = frozenset()
 
 
+#: Diagnostics a check reports; more would bury the first ones (and 10,000 warnings of a
+#: generated script cost seconds to render). The parser stops at 20 errors (parser.MAX_ERRORS);
+#: the checker goes on, so its bound is larger.
+MAX_DIAGNOSTICS = 200
+
+
 class Checker:
     """One run of the static rules over one script."""
 
@@ -270,14 +276,24 @@ class Checker:
         return self.sorted_diagnostics()
 
     def sorted_diagnostics(self) -> list[Diagnostic]:
-        """The diagnostics without duplicates, by position, errors before warnings."""
+        """The diagnostics without duplicates, by position, errors before warnings; at most
+        MAX_DIAGNOSTICS (errors kept first), then a note saying how many more were found."""
         seen, out = set(), []
-        for d in self.diagnostics:
+        for d in list(getattr(self.script, "warnings", ())) + self.diagnostics:
             key = (d.line, d.column, d.severity, d.message)
             if key not in seen:
                 seen.add(key)
                 out.append(d)
         order = {"error": 0, "warning": 1, "note": 2}
+        if len(out) > MAX_DIAGNOSTICS:
+            ranked = sorted(out, key=lambda d: (order.get(d.severity, 3), d.line, d.column))
+            shown, hidden = ranked[:MAX_DIAGNOSTICS], len(ranked) - MAX_DIAGNOSTICS
+            last = max(shown, key=lambda d: (d.line, d.column))
+            shown.append(Diagnostic(
+                severity="note", message=f"{hidden} more not shown (the first {MAX_DIAGNOSTICS} are)",
+                filename=self.script.filename, line=last.line, column=last.column, source=last.source,
+                hint="fix these and check again", code="too-many"))
+            out = shown
         return sorted(out, key=lambda d: (d.line, d.column, order.get(d.severity, 3)))
 
     def manifest_facts(self) -> frozenset[str]:

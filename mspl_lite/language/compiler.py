@@ -34,7 +34,7 @@ from .run import ScriptFault, ScriptRun
 from .server import RegistrarEndpoint
 from .signatures import BUILTIN_VARIABLES, ENUM_TYPES, FUNCTIONS, REMOVED_FUNCTIONS
 from .values import (
-    ENDPOINT_FIELDS, ENUMS, INT_MAX, INT_MIN, MESSAGE_READERS, REMOVED_ENUM_VALUES, REQUEST_READERS,
+    ENDPOINT_FIELDS, ENUMS, FLOAT_MAX, INT_MAX, INT_MIN, MESSAGE_READERS, REMOVED_ENUM_VALUES, REQUEST_READERS,
     RESPONSE_READERS, Row, coerce_to, compare, equal, read_member, show, to_collection, to_float,
     to_int, to_str, truth, type_name,
 )
@@ -109,6 +109,8 @@ class Script:
             ctx.critical(None, f"internal error in mspl-lite: {exc!r}",
                          hint="this is a bug in mspl-lite, not in your script; please report it")
         record.steps = ctx.steps
+        record.work = ctx.work
+        record.memory = ctx.memory
         record.handled = any(d.handles for d in record.dispositions)
         return record
 
@@ -326,6 +328,10 @@ class _Compiler:
                 raise _locate(fault, node.value)
             if len(text) > ctx.max_string:
                 raise _fault(f"Content of {len(text)} characters; the limit is {ctx.max_string}", node)
+            try:
+                ctx.charge(work=len(text), memory=len(text))
+            except ScriptFault as fault:
+                raise _locate(fault, node)
             ctx.message.set_body(text.encode("utf-8"))
             return None
         return set_content
@@ -760,6 +766,7 @@ class _Compiler:
                 b = right(ctx, f)
                 if type(a) is int and type(b) is int:
                     return order(a, b)
+                _charge_text(ctx, a, b, node)
                 return compare(op, a, b)
             return ordering
         if op in ("+", "-"):
@@ -780,7 +787,8 @@ class _Compiler:
     def equality(self, node: ast.Binary, left: Closure) -> Closure:
         negate = node.op == "!="
         right_node = node.right
-        if isinstance(right_node, ast.Literal) and type(right_node.value) is str:
+        if (isinstance(right_node, ast.Literal) and type(right_node.value) is str
+                and len(right_node.value) <= _FREE_TEXT):
             literal = right_node.value
             if negate:
                 def not_equal_text(ctx, f):
@@ -797,12 +805,30 @@ class _Compiler:
                 return equal(v, literal)
             return equal_text
         right = self.expression(right_node)
-        if negate:
-            return lambda ctx, f: not equal(left(ctx, f), right(ctx, f))
-        return lambda ctx, f: equal(left(ctx, f), right(ctx, f))
+
+        def equal_values(ctx, f):
+            a = left(ctx, f)
+            b = right(ctx, f)
+            _charge_text(ctx, a, b, node)
+            return equal(a, b) != negate
+        return equal_values
 
 
 _COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
+
+
+#: Strings up to this length are compared or parsed as numbers without counting the work.
+_FREE_TEXT = 256
+
+
+def _charge_text(ctx: Any, a: Any, b: Any, node: Any) -> None:
+    """Count a comparison of long strings against the work budget (it reads them whole)."""
+    size = (len(a) if type(a) is str else 0) + (len(b) if type(b) is str else 0)
+    if size > _FREE_TEXT:
+        try:
+            ctx.charge(work=size)
+        except ScriptFault as fault:
+            raise _locate(fault, node)
 
 
 def _nothing(ctx, f):
@@ -858,7 +884,11 @@ def _arithmetic(op: str, a: Any, b: Any, node: Any) -> Any:
     try:
         if type(a) is float or type(b) is float:
             x, y = to_float(a), to_float(b)
-            return x + y if op == "+" else x - y
+            result = x + y if op == "+" else x - y
+            if abs(result) > FLOAT_MAX:
+                raise ScriptFault(f"float overflow: {show(x)} {op} {show(y)} does not fit a float",
+                                  hint="MSPL floats are IEEE single precision, at most about 3.4e38 (dn439149)")
+            return result
         if a is None or b is None or type(a) is bool or type(b) is bool:
             bad = a if (a is None or type(a) is bool) else b
             raise ScriptFault(f"{show(bad)} used in {op}: only numbers can be added or subtracted",

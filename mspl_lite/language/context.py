@@ -20,13 +20,26 @@ from .server import InMemoryServer, ServerState
 from .values import ENUMS, MessageView, SourceInfo, TargetInfo
 
 __all__ = ["ScriptEnvironment", "ScriptContext", "default_environment",
-           "MAX_STRING", "MAX_COLLECTION", "DEFAULT_STEP_BUDGET"]
+           "MAX_STRING", "MAX_COLLECTION", "DEFAULT_STEP_BUDGET", "DEFAULT_WORK_BUDGET",
+           "DEFAULT_MEMORY_BUDGET"]
 
 #: Memory bounds of one run: a longer string or a bigger collection is a critical error.
 MAX_STRING = 1_000_000
 MAX_COLLECTION = 100_000
 #: Statements, loop iterations and calls one run may take before it is stopped.
 DEFAULT_STEP_BUDGET = 100_000
+#: Characters (and collection elements) the built-ins of one run may touch: searched, compared,
+#: copied, split, case-folded, parsed or logged. A step can touch up to MAX_STRING characters, so
+#: the step budget alone bounds nothing (100,000 searches of 512 KB ran for a minute). 50 million
+#: is under a second of the slowest such work (case folding, the message text of a detailed Log)
+#: here, and about 5,000 times what a shipped sample's run touches.
+DEFAULT_WORK_BUDGET = 50_000_000
+#: Characters one run may leave alive: strings built (Concatenate, SubString, Split), header
+#: values added or set, Content, Log entries (their strings and summary), Respond's headers and
+#: Fork URIs. MAX_STRING bounds one string, not their sum; 20 million characters is at most
+#: 80 MB of Python text (4 bytes per character, 20 MB for ASCII), far above any real run, and
+#: below the work budget so that a loop that keeps what it builds stops on memory first.
+DEFAULT_MEMORY_BUDGET = 20_000_000
 
 # ============================================================================================
 # The environment a script runs in
@@ -61,6 +74,8 @@ class ScriptEnvironment:
     stamp_pool: str | None = None
     max_string: int = MAX_STRING
     max_collection: int = MAX_COLLECTION
+    work_budget: int = DEFAULT_WORK_BUDGET
+    memory_budget: int = DEFAULT_MEMORY_BUDGET
 
     def __post_init__(self) -> None:
         if self.role not in ENUMS["ServerRole"]:
@@ -69,6 +84,10 @@ class ScriptEnvironment:
             raise UsageError(f"origin must be one of {list(ENUMS['MessageOrigin'])}, not {self.origin!r}")
         if isinstance(self.step_budget, bool) or not isinstance(self.step_budget, int) or self.step_budget < 1:
             raise UsageError(f"step_budget must be a positive int, not {self.step_budget!r}")
+        for name in ("work_budget", "memory_budget"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise UsageError(f"{name} must be a positive int, not {value!r}")
 
     def __repr__(self) -> str:
         return f"ScriptEnvironment(fqdn={self.fqdn!r}, pool={self.server_pool!r}, role={self.role!r})"
@@ -101,7 +120,7 @@ class ScriptContext:
         "message_view", "request_view", "response_view", "fqdn", "server_pool", "role",
         "flat_files", "app_uri", "authenticated", "tls_peer", "origin", "external_source_type",
         "external_source_network", "stamp", "stamp_pool", "marshal_content",
-        "steps", "budget", "depth", "retval", "final", "final_response_sent",
+        "steps", "budget", "work", "work_budget", "memory", "memory_budget", "depth", "retval", "final", "final_response_sent",
         "fork_open", "fork_uris", "max_string", "max_collection",
         "_target", "_source", "_transaction_request",
     )
@@ -141,6 +160,10 @@ class ScriptContext:
         self.marshal_content = True
         self.steps = 0
         self.budget = env.step_budget
+        self.work = 0
+        self.work_budget = env.work_budget
+        self.memory = 0
+        self.memory_budget = env.memory_budget
         self.depth = 0
         self.retval = None
         self.final: Disposition | None = None
@@ -171,6 +194,29 @@ class ScriptContext:
         return ScriptFault(f"step budget exhausted: the script ran more than {self.budget} steps",
                            hint="mspl-lite stops runaway scripts; MSPL is meant for light processing "
                                 "(is a loop running far more often than you think?)", node=node)
+
+    def charge(self, work: int = 0, memory: int = 0) -> None:
+        """Count what a built-in does against the run's budgets: ``work`` characters (or
+        elements) it touches, ``memory`` characters it leaves alive. Call it BEFORE the work
+        where the size is known, so an over-budget call never runs. Over a budget: a fault
+        (a critical error at the call) naming the budget, its limit and what to do."""
+        if work:
+            self.work += work
+            if self.work > self.work_budget:
+                raise ScriptFault(
+                    f"work budget exhausted: the script's built-ins touched more than "
+                    f"{self.work_budget:,} characters (searching, comparing, copying, logging)",
+                    hint="mspl-lite bounds the work of one run, as MSPL is meant for light processing: "
+                         "search or log a large string once, outside the loop, or a shorter part "
+                         "of it (SubString); ScriptEnvironment(work_budget=...) raises the limit")
+        if memory:
+            self.memory += memory
+            if self.memory > self.memory_budget:
+                raise ScriptFault(
+                    f"memory budget exhausted: the run built or kept more than "
+                    f"{self.memory_budget:,} characters (strings, headers, Content, log entries)",
+                    hint="mspl-lite bounds the memory of one run: add a header, log or build a large "
+                         "string once, not in a loop; ScriptEnvironment(memory_budget=...) raises the limit")
 
     # -- dispositions ---------------------------------------------------------------------------
 

@@ -23,9 +23,11 @@ faults after it too. :func:`tokenize` raises :class:`~mspl_lite.errors.ScriptErr
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from ..errors import Diagnostic, ScriptError, source_line
+from ..text import lone_surrogate, shown
 
 __all__ = ["Token", "Lexer", "tokenize", "KEYWORDS", "padded_source"]
 
@@ -42,8 +44,26 @@ _OPERATORS = ("==", "!=", "<=", ">=", "&&", "||",
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 
 _INT_MAX = 2**31 - 1
+_SURROGATES_TO_REPLACEMENT = {code: "\ufffd" for code in range(0xD800, 0xE000)}
 #: The largest IEEE single-precision value (MSPL's float, dn439149).
 _FLOAT_MAX = 3.4028234663852886e38
+
+#: Errors the lexer records in full; the parser shows the first 20 (parser.MAX_ERRORS) and
+#: a note. Beyond this the lexer only scans on, so a file of 1.4 million bad characters
+#: costs one pass, not 1.4 million diagnostics.
+MAX_LEXER_ERRORS = 100
+
+#: Digits a decimal integer constant may have before it is too big without being converted:
+#: 2147483648 has 10; Python's int() of 5,000 digits raises ValueError (its 4300-digit limit).
+_MAX_INT_DIGITS = 10
+
+# Runs the scanner consumes in one step (a 1.4 MB script lexed character by character took
+# seconds). Each is one character class under one quantifier, and none holds a line break,
+# so a match is linear and the column simply moves by its length.
+_BLANKS = re.compile(r"[ \t]+")
+_WORD = re.compile(r"[A-Za-z0-9_]+")
+_PLAIN = re.compile(r'[^"\\\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029\'\u201c\u201d\u201e\u2018\u2019]+')
+_OPERATOR_SET = frozenset(_OPERATORS)
 
 # Quotes a word processor or a web page puts where a plain " belongs.
 _TYPOGRAPHIC_QUOTES = "\u201c\u201d\u201e\u2018\u2019"
@@ -97,6 +117,8 @@ class Lexer:
         self.column = column
         self.tokens: list[Token] = []
         self.errors: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
+        self.dropped = 0   # errors past MAX_LEXER_ERRORS, counted only
 
     # ---------------------------------------------------------------------------------------
     # helpers
@@ -104,10 +126,21 @@ class Lexer:
 
     def error(self, message: str, line: int, column: int, hint: str | None = None, code: str | None = None):
         """Record a lexical error; scanning goes on."""
+        if len(self.errors) >= MAX_LEXER_ERRORS:
+            self.dropped += 1
+            return
         self.errors.append(Diagnostic(
             severity="error", message=message, filename=self.filename, line=line, column=column,
             source=source_line(self.file_source, line), hint=hint, code=code,
         ))
+
+    def warning(self, message: str, line: int, column: int, hint: str | None = None, code: str | None = None):
+        """Record a lexical warning (the script still compiles)."""
+        if len(self.warnings) < MAX_LEXER_ERRORS:
+            self.warnings.append(Diagnostic(
+                severity="warning", message=message, filename=self.filename, line=line, column=column,
+                source=source_line(self.file_source, line), hint=hint, code=code,
+            ))
 
     def peek(self, offset: int = 0) -> str:
         """The character ``offset`` ahead, or '' at the end."""
@@ -127,6 +160,16 @@ class Lexer:
             self.column += 1
         return ch
 
+    def skip(self, pattern: re.Pattern) -> str:
+        """Consume the run ``pattern`` matches here (never a line break); return it."""
+        match = pattern.match(self.text, self.pos)
+        if match is None:
+            return ""
+        run = match.group()
+        self.pos += len(run)
+        self.column += len(run)
+        return run
+
     def emit(self, kind: str, value, line: int, column: int):
         """Append a token that started at (line, column) and ends here."""
         self.tokens.append(Token(kind, value, line, column, self.line, self.column))
@@ -137,10 +180,33 @@ class Lexer:
 
     def run(self) -> list[Token]:
         """Scan the whole text; return the tokens, ending with one ``eof`` token."""
+        bad = lone_surrogate(self.text)
+        if bad is not None:
+            # A Python str with a lone surrogate (a widget, "\ud800" in code) cannot be a file's
+            # text: refuse it where it is, before it reaches a value (mspl_lite.text).
+            parts = self.text[:bad].splitlines(keepends=True)
+            if not parts:
+                line, column = self.line, self.column
+            elif parts[-1][-1:] in _LINE_BREAKS:
+                line, column = self.line + len(parts), 1
+            else:
+                line = self.line + len(parts) - 1
+                column = (self.column if len(parts) == 1 else 1) + len(parts[-1])
+            self.error(f"the script text contains a lone surrogate U+{ord(self.text[bad]):04X}, which is "
+                       "no character", line, column,
+                       hint="remove it (it comes from broken text, e.g. a bad copy and paste); to write a "
+                            "character by its code, use a \\uXXXX escape in a string",
+                       code="lone-surrogate")
+            if self.errors:   # the quoted line must be printable too
+                last = self.errors[-1]
+                self.errors[-1] = replace(last, source=None if last.source is None else shown(last.source))
+            self.text = self.text.translate(_SURROGATES_TO_REPLACEMENT)
         while self.pos < len(self.text):
             ch = self.peek()
             line, column = self.line, self.column
-            if ch.isspace() or ch == "\ufeff":
+            if ch == " " or ch == "\t":
+                self.skip(_BLANKS)
+            elif ch.isspace() or ch == "\ufeff":
                 self.advance()
             elif ch == "/" and self.peek(1) == "/":
                 # // comment: up to the end of the line
@@ -189,10 +255,7 @@ class Lexer:
 
     # identifier | keyword
     def identifier(self, line: int, column: int):
-        start = self.pos
-        while self.pos < len(self.text) and (self.peek().isascii() and (self.peek().isalnum() or self.peek() == "_")):
-            self.advance()
-        word = self.text[start:self.pos]
+        word = self.skip(_WORD)
         self.emit(word if word in KEYWORDS else "name", word, line, column)
 
     # digits | 0x hexdigits
@@ -228,10 +291,15 @@ class Lexer:
                             "a name cannot start with a digit", code="bad-number")
             self.emit("int", 0, line, column)
             return
-        value = int(digits, base)
+        significant = digits.lstrip("0")
+        # Too many digits is too big before int() sees them (hexadecimal: 8 digits fit).
+        value = int(significant or "0", base) if len(significant) <= (8 if base == 16 else _MAX_INT_DIGITS) \
+            else _INT_MAX + 2
         # 2147483648 is allowed here so that -2147483648 can be written; the parser checks the sign.
         if value > _INT_MAX + 1:
-            self.error(f"the number {self.text[start:self.pos]} does not fit in a 32-bit integer",
+            written = self.text[start:self.pos]
+            written = written if len(written) <= 40 else written[:20] + f"... ({len(written)} digits)"
+            self.error(f"the number {written} does not fit in a 32-bit integer",
                        line, column, hint=f"MSPL integers go from -2147483648 to {_INT_MAX} (0x7FFFFFFF)",
                        code="bad-number")
             value = 0
@@ -248,7 +316,8 @@ class Lexer:
         text = self.text[start:self.pos]
         value = float(text)
         if value > _FLOAT_MAX:
-            self.error(f"the number {text} does not fit in a float", line, column,
+            shown_text = text if len(text) <= 80 else text[:20] + f"... ({len(text)} characters)"
+            self.error(f"the number {shown_text} does not fit in a float", line, column,
                        hint="MSPL floats are IEEE single precision (dn439149): at most about 3.4e38",
                        code="bad-number")
             value = 0.0
@@ -289,7 +358,8 @@ class Lexer:
             if ch == "\\" and not verbatim:
                 self.escape(out)
                 continue
-            out.append(self.advance())
+            plain = self.skip(_PLAIN) if closing == '"' else ""
+            out.append(plain or self.advance())
         self.emit("string", "".join(out), line, column)
 
     def escape(self, out: list[str]):
@@ -307,7 +377,22 @@ class Lexer:
             while len(digits) < 4 and self.peek() and self.peek() in "0123456789abcdefABCDEF":
                 digits += self.advance()
             if len(digits) == 4:
-                out.append(chr(int(digits, 16)))
+                code = int(digits, 16)
+                if 0xD800 <= code <= 0xDBFF and self._low_surrogate_escape():
+                    low = int(self.text[self.pos + 2:self.pos + 6], 16)
+                    for _ in range(6):
+                        self.advance()
+                    # a pair is one code point, as C# and JScript read "\uD83D\uDE00"
+                    out.append(chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)))
+                    return
+                if 0xD800 <= code <= 0xDFFF:
+                    # Decision D37: on the wire .NET's UTF-8 encoder writes U+FFFD for it (inferred).
+                    self.warning(f"\\u{digits} is half of a surrogate pair, not a character: it becomes "
+                                 "U+FFFD (the replacement character)", line, column,
+                                 hint="write both halves, e.g. \\uD83D\\uDE00, or the character itself "
+                                      "(decision D37)", code="lone-surrogate")
+                    code = 0xFFFD
+                out.append(chr(code))
                 return
             self.error("\\u must be followed by exactly 4 hexadecimal digits", line, column,
                        hint="write the code point with 4 digits, e.g. \\u0470", code="bad-escape")
@@ -319,10 +404,18 @@ class Lexer:
         if shown:
             out.append(self.advance())
 
+    def _low_surrogate_escape(self) -> bool:
+        """Does a ``\\uDC00``-``\\uDFFF`` escape follow right here?"""
+        follow = self.text[self.pos:self.pos + 6]
+        return (len(follow) == 6 and follow[:2] == "\\u"
+                and all(c in "0123456789abcdefABCDEF" for c in follow[2:])
+                and 0xDC00 <= int(follow[2:], 16) <= 0xDFFF)
+
     # operator | punctuation | something that is not MSPL
     def operator(self, ch: str, line: int, column: int):
-        for op in _OPERATORS:
-            if self.text.startswith(op, self.pos):
+        pair = self.text[self.pos:self.pos + 2]
+        for op in ((pair, ch) if pair in _OPERATOR_SET else (ch,)):
+            if op in _OPERATOR_SET:
                 for _ in op:
                     self.advance()
                 self.emit(op, op, line, column)

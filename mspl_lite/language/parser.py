@@ -94,12 +94,14 @@ class Parser:
 
     def peek(self, offset: int = 0) -> Token:
         """The token ``offset`` ahead (the eof token past the end)."""
+        if not offset:   # the commonest call; pos never passes the eof token
+            return self.tokens[self.pos]
         i = min(self.pos + offset, len(self.tokens) - 1)
         return self.tokens[i]
 
     def at(self, *kinds: str) -> bool:
         """Is the current token of one of these kinds?"""
-        return self.peek().kind in kinds
+        return self.tokens[self.pos].kind in kinds
 
     def advance(self) -> Token:
         """Consume the current token (never past eof)."""
@@ -738,6 +740,7 @@ def parse_script(source: str, *, filename: str = "<script>", line: int = 1, colu
     tokens = lexer.run()
     parser = Parser(tokens, filename=filename, file_source=file_source, errors=lexer.errors)
     script = parser.script(line, column)
+    script.warnings = list(lexer.warnings)
     errors = sorted(lexer.errors + parser.errors, key=lambda d: (d.line, d.column, d.severity == "note"))
     if len(errors) > MAX_ERRORS + 1:  # the lexer alone may find many: keep the first ones
         last = errors[MAX_ERRORS - 1]

@@ -181,6 +181,8 @@ class ScriptRun:
     aborted: bool = False
     handled: bool = False
     steps: int = 0
+    work: int = 0            # characters the built-ins touched (ScriptEnvironment.work_budget)
+    memory: int = 0          # characters the run built or kept (ScriptEnvironment.memory_budget)
     returned: bool = False   # the script body ended with a top-level ``return``
 
     @property

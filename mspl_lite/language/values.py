@@ -46,6 +46,7 @@ Comparisons (``==`` ``!=`` ``<`` ``<=`` ``>`` ``>=``), see ``equal`` and ``compa
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
@@ -65,6 +66,8 @@ __all__ = [
 
 INT_MIN = -(2 ** 31)
 INT_MAX = 2 ** 31 - 1
+#: The largest IEEE single-precision value (MSPL's float, dn439149).
+FLOAT_MAX = 3.4028234663852886e38
 
 
 # ============================================================================================
@@ -276,12 +279,24 @@ def check_int(number: int, what: str = "the result") -> int:
                       hint=f"MSPL ints go from {INT_MIN} to {INT_MAX}")
 
 
-def _parse_int(text: str) -> int | None:
+#: Significant digits beyond which a numeric string is read as +-infinity instead of exactly:
+#: 40 decimal digits exceed any MSPL number (a float ends at about 3.4e38), so its value
+#: compares right with every int and float, and Python's int() never sees more than 40 digits
+#: (it refuses over 4300 and is quadratic below that). Decision D36.
+_MAX_DIGITS = 40
+
+
+def _parse_int(text: str) -> int | float | None:
+    """An integer string's value; beyond _MAX_DIGITS significant digits +-inf (decision D36)."""
     if not _INT_RE.match(text):
         return None
     sign = -1 if text.startswith("-") else 1
     digits = text.lstrip("+-")
-    return sign * (int(digits, 16) if digits[:2].lower() == "0x" else int(digits))
+    hexadecimal = digits[:2].lower() == "0x"
+    significant = (digits[2:] if hexadecimal else digits).lstrip("0")
+    if len(significant) > _MAX_DIGITS:
+        return sign * math.inf
+    return sign * (int(significant or "0", 16) if hexadecimal else int(significant or "0"))
 
 
 def _parse_number(text: str) -> int | float | None:
@@ -289,8 +304,14 @@ def _parse_number(text: str) -> int | float | None:
     if number is not None:
         return number
     if _FLOAT_RE.match(text):
-        return float(text)
+        return float(text)   # no digit limit; a value beyond the double range reads as +-inf
     return None
+
+
+def _too_big(text: str, kind: str) -> ScriptFault:
+    return ScriptFault(f"the number {show(text)} does not fit {kind}",
+                       hint=f"MSPL ints go from {INT_MIN} to {INT_MAX}; floats are IEEE single "
+                            "precision, at most about 3.4e38 (dn439149)")
 
 
 def truth(value: Any) -> bool:
@@ -333,6 +354,8 @@ def to_str(value: Any) -> str:
 
 
 def _float_text(value: float) -> str:
+    if not math.isfinite(value):   # never built by a script (to_float refuses it); defensive
+        return "NaN" if value != value else ("-" if value < 0 else "") + "Infinity"
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return format(value, ".7g")
@@ -348,6 +371,8 @@ def to_int(value: Any) -> int:
         if number is None:
             raise ScriptFault(f"cannot convert {show(value)} to an int",
                               hint="the whole string must be a number, like \"42\" or \"-7\"")
+        if type(number) is float:
+            raise _too_big(value, "a 32-bit int")
         return check_int(number, f"the number {show(value)}")
     if t is float:
         return check_int(int(value), f"the number {_float_text(value)}")
@@ -368,7 +393,10 @@ def to_float(value: Any) -> float:
         if number is None:
             raise ScriptFault(f"cannot convert {show(value)} to a float",
                               hint="the whole string must be a number in en-US format, like \"1.5\"")
-        return float(number)
+        number = float(number)
+        if not abs(number) <= FLOAT_MAX:   # also NaN, never made by the patterns above
+            raise _too_big(value, "a float")
+        return number
     raise ScriptFault(f"cannot use {show(value)} as a float")
 
 
@@ -596,6 +624,14 @@ def _header(name: str) -> Callable[[Any, Any], str]:
     return read
 
 
+def _content(message: Any, context: Any) -> str:
+    """``Content``: the body decoded on each read, so each read counts against the work budget."""
+    charge = getattr(context, "charge", None)
+    if charge is not None:
+        charge(work=len(message.body))
+    return message.content
+
+
 def _transaction(message: Any, context: Any) -> TransactionView:
     return TransactionView(context, context.transaction_request_of(message))
 
@@ -603,7 +639,7 @@ def _transaction(message: Any, context: Any) -> TransactionView:
 MESSAGE_READERS: dict[str, Callable[[Any, Any], Any]] = {
     "From": _header("From"),
     "To": _header("To"),
-    "Content": lambda m, c: m.content,
+    "Content": lambda m, c: _content(m, c),
     "Authenticated": lambda m, c: c.authenticated,
     "Transaction": _transaction,
     "TlsPeer": lambda m, c: c.tls_peer,
