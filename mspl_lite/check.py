@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .errors import Diagnostic, InputError
+from .text import MAX_MANIFEST_FILE, MAX_SCRIPT_FILE, display_path, read_input
 from .language.checker import check
 from .language.parser import parse_script
 
@@ -82,7 +83,7 @@ def check_source(text: str, filename: str = "<script>") -> list[Diagnostic]:
 
 def check_file(path: str | os.PathLike) -> list[Diagnostic]:
     """Diagnostics of one file: a manifest (.am) or a bare MSPL script; never raises for bad input."""
-    filename = str(path)
+    filename = display_path(path)
     p = Path(path)
     try:   # exists() too can fail, e.g. on a name longer than the system allows
         if not p.exists():
@@ -90,18 +91,22 @@ def check_file(path: str | os.PathLike) -> list[Diagnostic]:
         if p.is_dir():
             return [_file_error(filename, "this is a folder, not a file",
                                 "give the .am file (or the .mspl script) inside it", "not-a-file")]
-        data = p.read_bytes()
-    except OSError as err:
-        return _unreadable(filename, err)
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the name
+        return _unreadable(filename, err) if isinstance(err, OSError) else [
+            _file_error(filename, "this name holds a NUL character", "check the path", "unreadable")]
+    try:  # regular files only, bounded: /dev/zero or a FIFO is refused at once, never read
+        data = read_input(p, limit=max(MAX_MANIFEST_FILE, MAX_SCRIPT_FILE), what="file", filename=filename)
+    except InputError as err:
+        return list(err.diagnostics)
     head = data[:200].decode("utf-8", errors="replace")
     if p.suffix.lower() in _MANIFEST_SUFFIXES or _looks_like_xml(head):
-        from .manifest import load_manifest
-        try:
-            manifest = load_manifest(p)
+        from .manifest import parse_manifest
+        from .manifest.source import declared_encoding, decode
+        try:  # the bytes just read, not a second read of a file that may have changed
+            text = decode(data, filename, what="manifest", declared=declared_encoding(data))
+            manifest = parse_manifest(text, filename=filename, base_dir=p.parent)
         except InputError as err:
             return list(err.diagnostics)
-        except OSError as err:  # the manifest reader should say this itself; be safe
-            return _unreadable(filename, err)
         return check_manifest_script(manifest)
     try:
         text = data.decode("utf-8-sig")

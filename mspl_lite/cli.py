@@ -13,6 +13,7 @@ import argparse
 import sys
 
 from .errors import MsplLiteError
+from .text import display_path, shown
 
 __all__ = ["main"]
 
@@ -55,11 +56,13 @@ def main(argv: list[str] | None = None) -> int:
             return commands.apps_command(args, sys.stdout)
         return commands.trace_command(args, sys.stdout)
     except MsplLiteError as err:
-        print(str(err), file=sys.stderr)
+        # shown(): a file name from argv that is not UTF-8 arrives with surrogate escapes, which
+        # a strict stream would refuse to print (UnicodeEncodeError instead of the message).
+        print(shown(str(err)), file=sys.stderr)
         return 1
-    except OSError as err:
-        name = getattr(err, "filename", None) or ""
-        print(f"{name}: error: {err.strerror or err}", file=sys.stderr)
+    except OSError as err:  # e.g. --diagram into a folder that does not exist
+        name = display_path(getattr(err, "filename", None) or "")
+        print(f"{name}: error: {shown(err.strerror or str(err))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -19,6 +19,7 @@ import sys
 from typing import TextIO
 
 from .errors import InputError
+from .text import shown
 from .frontend import FrontEnd
 from .view import chain_diagram, transaction_diagram
 
@@ -29,13 +30,32 @@ def parse_app_spec(spec: str) -> tuple[str, int | None]:
     """``"redirect.am@5"`` -> ("redirect.am", 5); ``"redirect.am"`` -> ("redirect.am", None)."""
     if "@" in spec:
         path, _, prio = spec.rpartition("@")
-        if prio.strip().isdigit() and path:
-            return path, int(prio)
-        if not os.path.exists(spec):
-            raise InputError.at(f"--app {spec!r}: the priority after '@' must be a number 0 or more",
-                                filename=spec, hint="write --app FILE.am@5 (priority 0 runs first), or leave "
-                                                    "@PRIORITY out to place the application next to UserServices")
+        digits = prio.strip()
+        # isascii: str.isdigit() is also true for "²" and other digits int() refuses.
+        if digits.isascii() and digits.isdigit() and path:
+            if len(digits) > MAX_PRIORITY_DIGITS:
+                raise InputError.at(f"--app {shown(_short(spec))}: the priority {_short(digits)} is too large",
+                                    filename="--app", hint=f"a priority is 0 to {10 ** MAX_PRIORITY_DIGITS - 1}; "
+                                    "any number past the end of the chain places the application last")
+            return path, int(digits)
+        try:
+            exists = os.path.exists(spec)
+        except (ValueError, OSError):  # a NUL in the name, a name too long
+            exists = False
+        if not exists:
+            raise InputError.at(f"--app {shown(_short(spec))}: the priority after '@' must be a number 0 or more",
+                                filename="--app", hint="write --app FILE.am@5 (priority 0 runs first), or leave "
+                                                       "@PRIORITY out to place the application next to UserServices")
     return spec, None
+
+
+#: Digits of an ``@PRIORITY``: a chain has a few dozen applications; 5,000 digits once reached
+#: Python's int conversion limit and a traceback.
+MAX_PRIORITY_DIGITS = 6
+
+
+def _short(text: str, most: int = 80) -> str:
+    return text if len(text) <= most else text[:most] + "..."
 
 
 def _front_end(args) -> FrontEnd:
@@ -83,9 +103,12 @@ def trace_command(args, out: TextIO) -> int:
 
     fe = _front_end(args)
     _warn(fe, None)
-    with open(args.message, "rb") as f:
-        data = f.read()
-    message = parse_message(data, filename=args.message)
+    from .errors import SipParseError
+    from .text import MAX_MESSAGE_FILE, display_path, read_input
+
+    name = display_path(args.message)
+    data = read_input(args.message, limit=MAX_MESSAGE_FILE, what="SIP message", error=SipParseError, filename=name)
+    message = parse_message(data, filename=name)
     trace = fe.send(message)
     _diagram(args, transaction_diagram, trace)
     if getattr(args, "json", False):

@@ -358,8 +358,10 @@ class NormalizationRule:
             return None
         out = self.translation
         # .NET substitutions $1..$9 (and ${name}); done by hand so "+1425$1" works.
-        out = re.sub(r"\$\{(\w+)\}|\$(\d+)", lambda s: m.group(int(s.group(2))) if s.group(2)
-                     else m.group(s.group(1)) or "", out)
+        # A group that took no part in the match reads as "" (not None, which re.sub refuses);
+        # labfile checks at load that every $n names a group of the pattern.
+        out = re.sub(r"\$\{(\w+)\}|\$(\d+)", lambda s: (m.group(int(s.group(2))) if s.group(2)
+                     else m.group(s.group(1))) or "", out)
         return out
 
 

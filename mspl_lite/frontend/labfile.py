@@ -18,6 +18,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 from ..errors import LabError, source_line
+from ..text import MAX_LAB_FILE, display_path, read_input, shown
 from .lab import (
     ENDPOINT_ANSWERS, GATEWAY_ANSWERS, PARTNER_ANSWERS, DEFAULT_BLOCKED_EXTENSIONS,
     DEFAULT_URL_PREFIXES, Acp, ApplicationEndpoint, ClientVersion, ClientVersionRule, DialPlan,
@@ -46,16 +47,20 @@ def load_lab(path: str | Path | None = None) -> Lab:
         if _DEFAULT_LAB is None:
             _DEFAULT_LAB = parse_lab(default_lab_text(), filename="mspl_lite/data/lab.toml")
         return _DEFAULT_LAB
-    path = Path(path)
+    name = display_path(path)
+    try:  # regular files only, at most MAX_LAB_FILE bytes: /dev/zero or a FIFO is refused at once
+        data = read_input(path, limit=MAX_LAB_FILE, what="lab file", error=LabError, filename=name)
+    except LabError as err:
+        if err.first.code != "no-such-file":
+            raise
+        raise LabError.at(f"lab file not found: {name}", filename=name,
+                          hint="check the path, or leave --lab out to use the built-in contoso.com lab") from None
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LabError.at(f"lab file not found: {path}", filename=str(path),
-                          hint="check the path, or leave --lab out to use the built-in contoso.com lab")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise LabError.at(f"lab file is not UTF-8 text ({err.reason})", filename=str(path),
+        raise LabError.at(f"lab file is not UTF-8 text ({err.reason})", filename=name,
                           hint="save the file as UTF-8")
-    return parse_lab(text, filename=str(path))
+    return parse_lab(text, filename=name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,7 +175,8 @@ class _Reader:
             names = " or ".join(k.__name__.replace("str", "string").replace("int", "integer")
                                 .replace("bool", "true/false").replace("list", "list")
                                 for k in kinds)
-            raise self._fail(key, f"'{key}' must be {names}, not {value!r}", hint=hint)
+            raise self._fail(key, f"'{key}' must be {names}, not {_short(value)}", hint=hint)
+        self._check_value(key, value)
         if choices is not None:
             if value not in choices:
                 lowered = {c.lower(): c for c in choices}
@@ -180,13 +186,29 @@ class _Reader:
                                  hint=hint or f"use one of {', '.join(choices)}")
         return value
 
+    def _check_value(self, key: str, value: Any) -> None:
+        """Refuse now what would fail only when a message is sent: a line break or control
+        character in a string (every lab string may become a SIP header value or URI, where CR/LF
+        would end the header), an integer past TOML's 64 bits."""
+        if isinstance(value, str):
+            bad = _CONTROL.search(value)
+            if bad:
+                raise self._fail(key, f"'{key}' holds {_CHAR_NAMES.get(bad.group(), 'a control character')} "
+                                      f"(U+{ord(bad.group()):04X}) at character {bad.start() + 1}",
+                                 hint="lab values are one line of text: a SIP header or URI cannot hold a line "
+                                      "break or control character; delete it (use \\t for a tab if you need one)")
+        elif isinstance(value, int) and not isinstance(value, bool) and not -2 ** 63 <= value < 2 ** 63:
+            raise self._fail(key, f"'{key}' is too large a number", hint="TOML integers are 64-bit; "
+                             "every number in a lab file is a port, a count or a version part")
+
     def strings(self, key: str, default: Any = ...) -> tuple[str, ...]:
         value = self.get(key, list, default)
         if value is default and not isinstance(default, list):
             return default
         for item in value:
             if not isinstance(item, str):
-                raise self._fail(key, f"'{key}' must be a list of strings; {item!r} is not a string")
+                raise self._fail(key, f"'{key}' must be a list of strings; {_short(item)} is not a string")
+            self._check_value(key, item)
         return tuple(value)
 
     def tables(self, key: str) -> list["_Reader"]:
@@ -214,6 +236,53 @@ class _Reader:
                 raise self._fail(key, f"unknown key '{key}' in [{_dotted(self.path) or 'lab'}]", hint=hint)
 
 
+# C0 controls but tab, DEL, C1 controls and the Unicode line separators: what may not stand in a
+# SIP header value (RFC 3261 25.1: a header ends at CRLF; TEXT-UTF8 excludes the controls).
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+_CHAR_NAMES = {"\n": "a line break (LF)", "\r": "a line break (CR)", "\x00": "a NUL character"}
+
+#: Deepest nesting of arrays and inline tables a lab file may use: the real ones nest two deep;
+#: tomllib recurses once per level and gave a RecursionError past about 1,000.
+MAX_TOML_NESTING = 100
+
+
+def _short(value: Any, most: int = 80) -> str:
+    text = shown(repr(value))
+    return text if len(text) <= most else text[:most] + "..."
+
+
+def _too_deep(text: str) -> tuple[int, int]:
+    """(line, column) where ``[``/``{`` nesting first passes MAX_TOML_NESTING (strings skipped, roughly)."""
+    depth, line, column, quote = 0, 1, 0, ""
+    for ch in text:
+        column += 1
+        if ch == "\n":
+            line, column = line + 1, 0
+        elif quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_TOML_NESTING:
+                return line, column
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+    return 0, 0
+
+
+# What may not stand in a SIP URI written in a header (RFC 3261 25.1: these are never unescaped there).
+_NOT_IN_URI = re.compile(r'[\s<>"]')
+
+
+def _port(reader: "_Reader", default: int) -> int:
+    """A port number, 1 to 65535 (else a Via or Record-Route written later would be wrong)."""
+    port = reader.get("port", int, default)
+    if not 1 <= port <= 65535:
+        raise reader._fail("port", f"port {port} is not 1 to 65535", hint=f"the usual port here is {default}")
+    return port
+
+
 def _dotted(path: tuple) -> str:
     return ".".join(str(p) for p in path if not isinstance(p, int))
 
@@ -232,10 +301,27 @@ def _regex(reader: _Reader, key: str) -> str:
     pattern = reader.get(key, str)
     try:
         re.compile(pattern)
-    except re.error as err:
+    except (re.error, RecursionError, OverflowError) as err:
         raise reader._fail(key, f"'{key}' is not a valid regular expression: {err}",
                            hint="write patterns in single quotes ('^\\+1\\d{10}$') so backslashes stay as they are")
     return pattern
+
+
+def _translation(reader: _Reader, pattern: str) -> str:
+    """A rule's translation, whose $1 / ${name} each name a group of its pattern (else it failed at send time)."""
+    translation = reader.get("translation", str)
+    compiled = re.compile(pattern)
+    for ref in re.finditer(r"\$\{(\w+)\}|\$(\d+)", translation):
+        number, name = ref.group(2), ref.group(1)
+        if number is not None and not 0 <= int(number[:6]) <= compiled.groups:
+            groups = f"only {compiled.groups} group(s)" if compiled.groups else "no group"
+            raise reader._fail("translation", f"translation uses ${number} but the pattern has {groups}",
+                               hint="capture the digits with parentheses in the pattern, e.g. pattern = "
+                                    "'^(\\d{4})$' and translation = '+1425555$1'")
+        if name is not None and not (name in compiled.groupindex or (name.isdigit() and int(name[:6]) <= compiled.groups)):
+            raise reader._fail("translation", f"translation uses ${{{name}}} but the pattern has no group named {name}",
+                               hint="name the group in the pattern: (?P<" + name + ">\\d+)")
+    return translation
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,15 +332,38 @@ def parse_lab(text: str, *, filename: str = "<lab>") -> Lab:
     """Parse lab TOML text into a Lab. Raises LabError with the file, line and a hint."""
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        msg = str(err)
-        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
-        line, column = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg) or "invalid TOML"
-        raise LabError.at(f"not valid TOML: {message}", filename=filename, line=line, column=column,
-                          source=source_line(text, line),
-                          hint="lab files are TOML: key = \"value\", [table], [[array of tables]]; "
-                               "strings need quotes") from None
+    except RecursionError:
+        line, column = _too_deep(text)
+        raise LabError.at(f"arrays or inline tables are nested too deeply (more than {MAX_TOML_NESTING} levels)",
+                          filename=filename, line=line, column=column, source=source_line(text, line),
+                          hint="a lab file nests lists at most two deep: close the brackets", code="lab") from None
+    except ValueError as err:
+        if isinstance(err, tomllib.TOMLDecodeError):
+            raise _syntax_error(err, text, filename) from None
+        # Python's limit on int() of a long digit string (4300 digits), raised inside tomllib.
+        digits = re.search(r"\d{100,}", text)
+        line = text.count("\n", 0, digits.start()) + 1 if digits else 0
+        column = digits.start() - text.rfind("\n", 0, digits.start()) if digits else 0
+        raise LabError.at("a number with too many digits", filename=filename, line=line, column=column,
+                          source=source_line(text, line), hint="TOML integers are 64-bit: at most 19 digits",
+                          code="lab") from None
+    return _parse_data(data, text, filename)
+
+
+def _syntax_error(err: Exception, text: str, filename: str) -> LabError:
+    """tomllib's complaint, at the line and column it names."""
+    msg = str(err)
+    m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+    line, column = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    message = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg) or "invalid TOML"
+    return LabError.at(f"not valid TOML: {message}", filename=filename, line=line, column=column,
+                       source=source_line(text, line),
+                       hint="lab files are TOML: key = \"value\", [table], [[array of tables]]; "
+                            "strings need quotes")
+
+
+def _parse_data(data: dict, text: str, filename: str) -> Lab:
+    """The checked TOML values -> a Lab."""
     src = _Source(text, filename)
     root = _Reader(src, data, ())
 
@@ -294,7 +403,7 @@ def parse_lab(text: str, *, filename: str = "<lab>") -> Lab:
     gateways = []
     for r in root.tables("gateways"):
         gateways.append(Gateway(
-            fqdn=r.get("fqdn", str).lower(), port=r.get("port", int, 5067),
+            fqdn=r.get("fqdn", str).lower(), port=_port(r, 5067),
             answers=r.get("answers", str, "connect", choices=GATEWAY_ANSWERS),
             busy_numbers=r.strings("busy_numbers", ()),
         ))
@@ -329,8 +438,9 @@ def parse_lab(text: str, *, filename: str = "<lab>") -> Lab:
     for r in root.tables("dial_plans"):
         rules = []
         for rr in r.tables("rules"):
-            rules.append(NormalizationRule(name=rr.get("name", str, "rule"), pattern=_regex(rr, "pattern"),
-                                           translation=rr.get("translation", str)))
+            pattern = _regex(rr, "pattern")
+            rules.append(NormalizationRule(name=rr.get("name", str, "rule"), pattern=pattern,
+                                           translation=_translation(rr, pattern)))
             rr.check_unknown()
         dial_plans.append(DialPlan(name=r.get("name", str),
                                    scope=r.get("scope", str, "global", choices=("global", "site", "service", "user")),
@@ -344,8 +454,9 @@ def parse_lab(text: str, *, filename: str = "<lab>") -> Lab:
     for r in root.tables("users"):
         uri = r.get("uri", str, hint='give the user a SIP URI: uri = "sip:alice@contoso.com"')
         aor = aor_of(uri)
-        if aor is None or not uri.lower().startswith("sip:"):
-            raise r._fail("uri", f"{uri!r} is not a SIP URI", hint='write it as "sip:user@domain"')
+        if aor is None or not uri.lower().startswith("sip:") or _NOT_IN_URI.search(uri):
+            raise r._fail("uri", f"{_short(uri)} is not a SIP URI", hint='write it as "sip:user@domain" '
+                          "(no spaces, <, > or quotes: the URI goes into From, To and Contact headers)")
         if aor in seen:
             raise r._fail("uri", f"user {uri} is defined twice", hint=f"the first one is user number {seen[aor] + 1}")
         seen[aor] = len(users)
@@ -409,7 +520,7 @@ def parse_lab(text: str, *, filename: str = "<lab>") -> Lab:
     um = None
     ur = root.table_of("exchange_um")
     if ur is not None:
-        um = ExchangeUm(server=ur.get("server", str).lower(), port=ur.get("port", int, 5065))
+        um = ExchangeUm(server=ur.get("server", str).lower(), port=_port(ur, 5065))
         ur.check_unknown()
     acp = None
     ar = root.table_of("acp")

@@ -39,12 +39,22 @@ def sample_path(name: str):
     return resources.files("mspl_lite").joinpath("data", *name.split("/"))
 
 
+def _sample_message(name: str) -> str:
+    """The text of the sample message ``messages/<name>``, read as every input file is (bounded)."""
+    from ..errors import SipParseError
+    from ..text import MAX_MESSAGE_FILE, read_input
+
+    data = read_input(str(sample_path(f"messages/{name}")), limit=MAX_MESSAGE_FILE, what="SIP message",
+                      error=SipParseError, filename=f"messages/{name}")
+    return data.decode("utf-8")
+
+
 def sample_comparison(message: str = "im-with-link.sip") -> tuple[Trace, Trace]:
     """The sample message ``messages/<message>`` sent through RedirectImProxy, then through
     RedirectImRetarget, each registered alone on a fresh default Front End: (proxied, retargeted).
 
     With the default stand-alone MESSAGE this is the simplification of decision D16."""
-    text = sample_path(f"messages/{message}").read_text(encoding="utf-8")
+    text = _sample_message(message)
     traces = []
     for app in COMPARISON_APPS:
         fe = FrontEnd()
@@ -60,7 +70,7 @@ def sample_session(app: str | None = None, *texts: str, invite: str = "im-invite
     fe = FrontEnd()
     if app is not None:
         fe.register(str(sample_path(f"apps/{app}")))
-    text = sample_path(f"messages/{invite}").read_text(encoding="utf-8")
+    text = _sample_message(invite)
     return fe.send_session(text, *(texts or (SESSION_TEXT,)), filename=invite)
 
 

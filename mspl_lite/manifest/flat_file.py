@@ -3,7 +3,7 @@
 Decision D33: there are no comment lines; a row may have fewer fields than
 columns (missing trailing fields read as "", as FilteringApp's optional last column needs), never
 more; double quotes may protect a delimiter (inferred: the sentence of dn439112 on this could not be read whole).
-Relative paths are read from the manifest's folder.
+Relative paths are read from the manifest's folder, and only from inside it (decision D56).
 """
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from ..errors import Diagnostic, ManifestError, UsageError
 from .source import LINE_BREAK, SourceMap
 
 Delimiter = Literal["comma", "tab", "whitespace"]
+
+#: Most bad lines of one flat file reported (as the SIP and script parsers report 20).
+MAX_FILE_ERRORS = 20
 DELIMITERS = ("comma", "tab", "whitespace")
 
 
@@ -228,7 +231,13 @@ def _read_rows(text: str, path: str, columns: tuple[str, ...], key_column: str |
                 else:
                     keys[folded] = number
             rows.append(row)
-        if len(errors) >= 20:
+        if len(errors) >= MAX_FILE_ERRORS:
+            rest = LINE_BREAK.split(text[smap.starts[number]:]) if number < len(smap.starts) else []
+            if any(line.strip() for line in rest):
+                errors.append(Diagnostic(severity="note", message=f"the lines after line {number} were not checked",
+                                         filename=path, hint=f"mspl-lite reports the first {MAX_FILE_ERRORS} bad "
+                                                             "lines of a flat file: fix them and check again",
+                                         code="too-many"))
             break
     return tuple(rows), errors
 
@@ -237,21 +246,49 @@ def _read_rows(text: str, path: str, columns: tuple[str, ...], key_column: str |
 # Where the file is
 # =============================================================================================
 
+class FlatFilePathError(Exception):
+    """A ``path`` attribute mspl-lite will not follow (decision D56); ``reason`` and ``hint`` say why."""
+
+    def __init__(self, reason: str, hint: str):
+        super().__init__(reason)
+        self.reason, self.hint = reason, hint
+
+
+_INSIDE_HINT = ("mspl-lite reads a flat file only from the manifest's folder or a folder below it (Lync Server "
+                "reads a relative path from RTCSRV.EXE's folder, where the SDK samples copy the .am and its "
+                "files; decision D56): copy the file next to the .am and write path=\"policy.txt\"")
+
+
 def resolve_flat_file(raw: str, base_dir: Path) -> str | None:
-    """The file a ``path`` attribute names, read relative to the manifest's folder (None: unreachable).
+    """The file a ``path`` attribute names, inside the manifest's folder (None: a Windows server path).
 
     The server reads relative paths from RTCSRV.EXE's folder (...\\Server\\Core), where the SDK
     samples tell you to copy the .am and its files: the manifest's folder plays that part here.
+    Decision D56: the file must be inside that folder once every ``..`` and symbolic link is
+    resolved; anything else raises FlatFilePathError before a byte of it is read, so a manifest
+    cannot turn /etc/passwd or another user's file into rows (or into quoted diagnostics).
     """
     windows = PureWindowsPath(raw)
     if os.name != "nt" and (windows.drive or raw.startswith("\\\\")):
         return None  # C:\... or \\server\share: not a path on this computer
     if os.name != "nt":
         raw = raw.replace("\\", "/")  # .\hostname.csv, as the MSPL syntax page writes it
+    if "\0" in raw:
+        raise FlatFilePathError("the path holds a NUL character", _INSIDE_HINT)
     path = Path(raw)
-    if not path.is_absolute():
-        path = base_dir / path
-    return str(path.resolve())
+    if path.is_absolute() or windows.drive or windows.root:
+        raise FlatFilePathError("an absolute path; mspl-lite does not read files outside the manifest's folder",
+                                _INSIDE_HINT)
+    try:
+        base = Path(base_dir).resolve()
+        target = (base / path).resolve()
+    except (OSError, RuntimeError, ValueError):  # a symbolic link loop, a name too long
+        raise FlatFilePathError("the path cannot be resolved (a loop of symbolic links, or a name too long)",
+                                _INSIDE_HINT) from None
+    if target != base and base not in target.parents:
+        raise FlatFilePathError("the path leads out of the manifest's folder (through .. or a symbolic link)",
+                                _INSIDE_HINT)
+    return str(target)
 
 
 def missing_file_hint(raw: str) -> str:

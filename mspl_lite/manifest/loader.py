@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from ..errors import Diagnostic, ManifestError
+from ..text import MAX_FLAT_FILE, MAX_MANIFEST_FILE, display_path, read_input
 from .dispatch_scan import find_dispatch_calls
-from .flat_file import DELIMITERS, FlatFile, missing_file_hint, parse_flat_file, resolve_flat_file
+from .flat_file import DELIMITERS, FlatFile, FlatFilePathError, missing_file_hint, parse_flat_file, resolve_flat_file
 from .lookalikes import typographic_note
 from .model import MSPL_NAMESPACE, REQUEST_METHODS, SERVER_ROLES, ApplicationManifest, RequestFilter, ResponseFilter
 from .source import SourceMap, declared_encoding, decode, position_in_script
@@ -49,6 +50,11 @@ _KNOWN_ELEMENTS = tuple(_ELEMENT_ATTRIBUTES) + ("column", "applicationManifest")
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
+#: Most errors (and, apart, warnings) one manifest reports; the rest are counted in one note. As
+#: the SIP and script parsers do (20): the first faults are the ones to fix, and 10,000 of them
+#: once rendered into a 387 MB message.
+MAX_ERRORS = 20
+
 
 # =============================================================================================
 # Public entry points
@@ -57,17 +63,9 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 def load_manifest(path: str | os.PathLike) -> ApplicationManifest:
     """Read and parse a .am file (UTF-8, BOM tolerated); flat files are read from its folder."""
     path = Path(path)
-    filename = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        reason = err.strerror or str(err)
-        raise ManifestError.at(
-            f"cannot read the manifest: {reason}",
-            filename=filename,
-            hint="check the path; an application manifest is a text file ending in .am",
-            code="unreadable",
-        ) from None
+    filename = display_path(path)
+    # Regular files only, at most MAX_MANIFEST_FILE bytes: /dev/zero or a FIFO is refused at once.
+    data = read_input(path, limit=MAX_MANIFEST_FILE, what="manifest", error=ManifestError, filename=filename)
     text = decode(data, filename, what="manifest", declared=declared_encoding(data))
     return parse_manifest(text, filename=filename, base_dir=path.parent)
 
@@ -119,18 +117,54 @@ class _ManifestReader:
         self.smap = SourceMap(text, filename)
         self.errors: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
+        self.left_out = {"error": 0, "warning": 0}  # past MAX_ERRORS: counted, not built
+        self.notes: list[Diagnostic] = []  # shown after the errors
         self.prefix = "lc"
 
     # ---- reporting ---------------------------------------------------------------------------
 
     def error(self, message: str, where: tuple[int, int], hint: str, code: str) -> None:
+        if len(self.errors) >= MAX_ERRORS:
+            self.left_out["error"] += 1
+            return
         self.errors.append(self.smap.diagnostic("error", message, where, hint, code))
 
+    def full(self) -> bool:
+        """True (and the error counted) once MAX_ERRORS are kept: a loop over the items of one
+        attribute then skips locating the next bad item, which costs a scan of the value (10,000
+        bad methodNames took 7 s, quadratic)."""
+        if len(self.errors) < MAX_ERRORS:
+            return False
+        self.left_out["error"] += 1
+        return True
+
+    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
+        """Add the errors of a flat file (which caps its own), within MAX_ERRORS."""
+        for d in diagnostics:
+            if d.severity != "error":
+                self.notes.append(d)  # a flat file's own "lines not checked" note
+            elif len(self.errors) >= MAX_ERRORS:
+                self.left_out["error"] += 1
+            else:
+                self.errors.append(d)
+
     def warn(self, message: str, where: tuple[int, int], hint: str, code: str) -> None:
+        if len(self.warnings) >= MAX_ERRORS:
+            self.left_out["warning"] += 1
+            return
         self.warnings.append(self.smap.diagnostic("warning", message, where, hint, code))
 
+    def _more(self, severity: str) -> list[Diagnostic]:
+        """The note "and N more errors not shown", when some were left out."""
+        n = self.left_out[severity]
+        if not n:
+            return []
+        return [Diagnostic(severity="note", message=f"and {n} more {severity}{'s' if n > 1 else ''} not shown",
+                           filename=self.filename,
+                           hint=f"mspl-lite shows the first {MAX_ERRORS}: fix them and check again", code="too-many")]
+
     def fail(self) -> ManifestError:
-        return ManifestError(self.errors)
+        return ManifestError(self.errors + self.notes + self._more("error"))
 
     # ---- positions ---------------------------------------------------------------------------
 
@@ -181,7 +215,7 @@ class _ManifestReader:
         if self.errors:
             raise self.fail()
         return ApplicationManifest(filename=self.filename, source=self.text, namespace=root.uri or "",
-                                   warnings=tuple(self.warnings), **values)
+                                   warnings=tuple(self.warnings + self._more("warning")), **values)
 
     def _check_root(self, root: Element) -> None:
         """The root must be applicationManifest in the 2006/05 namespace; anything else stops here."""
@@ -379,10 +413,14 @@ class _ManifestReader:
         roles: set[str] = set()
         for item in items:
             if not item:
+                if self.full():
+                    continue
                 self.error(f"roles={attr.value!r} has an empty entry", self.at_value(element, "roles"), hint, "roles")
                 continue
             role = known.get(item.lower())
             if role is None:
+                if self.full():
+                    continue
                 guess = _ROLE_ALIASES.get(item.lower()) or _closest(item, list(known.values()))
                 also = f"; did you mean {guess}?" if guess else ""
                 self.error(f"unknown server role {item!r}{also}", self.at_value(element, "roles", item),
@@ -436,6 +474,8 @@ class _ManifestReader:
             if item in REQUEST_METHODS:
                 methods.add(item)
                 continue
+            if self.full():
+                continue
             original = next((w for w in written if w.upper() == item), item)
             guess = _closest(item, REQUEST_METHODS)
             also = f"; did you mean {guess}?" if guess and guess != "OTHER" else ""
@@ -485,6 +525,8 @@ class _ManifestReader:
             match = re.fullmatch(r"([1-6])(?:xx|nn)", item, re.IGNORECASE)
             if match:
                 classes.add(int(match.group(1)))
+                continue
+            if self.full():
                 continue
             where = self.at_value(element, "reasonCodes", item)
             if re.fullmatch(r"[1-6]\d\d", item):
@@ -553,21 +595,34 @@ class _ManifestReader:
             return self._load_file(self.flat_file_texts[name], raw_path, spec)
         if self.base_dir is None:
             return FlatFile(path=raw_path, loaded=False, **spec)
-        resolved = resolve_flat_file(raw_path, self.base_dir)
+        try:
+            resolved = resolve_flat_file(raw_path, self.base_dir)  # decision D56: inside the manifest's folder
+        except FlatFilePathError as refused:
+            self.error(f"flat file {name!r}: {refused.reason}", self.at_value(element, "path"), refused.hint,
+                       "flat-file-path")
+            return None
         try:
             if resolved is None:  # C:\... or \\server\share on a computer that is not Windows
                 raise FileNotFoundError(raw_path)
-            data = Path(resolved).read_bytes()
-        except OSError as err:
-            resolved = resolved or raw_path
-            self.error(f"flat file {name!r} not found: {resolved}" if isinstance(err, FileNotFoundError)
-                       else f"cannot read flat file {name!r} ({resolved}): {err.strerror or err}",
+            # Regular files only (no FIFO, no device), at most MAX_FLAT_FILE bytes.
+            data = read_input(resolved, limit=MAX_FLAT_FILE, what="flat file", error=ManifestError)
+        except FileNotFoundError:
+            self.error(f"flat file {name!r} not found: {display_path(resolved or raw_path)}",
                        self.at_value(element, "path"), missing_file_hint(raw_path), "flat-file-missing")
+            return None
+        except ManifestError as err:
+            if err.first.code == "no-such-file":
+                self.error(f"flat file {name!r} not found: {display_path(resolved)}",
+                           self.at_value(element, "path"), missing_file_hint(raw_path), "flat-file-missing")
+            else:   # a folder, a pipe or device, too large, unreadable: said where the path is written
+                self.error(f"flat file {name!r} ({display_path(resolved)}): {err.first.message}",
+                           self.at_value(element, "path"), err.first.hint or missing_file_hint(raw_path),
+                           "flat-file-missing")
             return None
         try:
             text = decode(data, resolved, what="flat file")
         except ManifestError as err:
-            self.errors.extend(err.diagnostics)
+            self.extend(err.diagnostics)
             return None
         return self._load_file(text, resolved, spec)
 
@@ -575,11 +630,11 @@ class _ManifestReader:
         try:
             return parse_flat_file(text, path=path, **spec)
         except ManifestError as err:
-            self.errors.extend(err.diagnostics)
+            self.extend(err.diagnostics)
             return None
 
     def _columns(self, element: Element) -> tuple[str, ...]:
-        columns: list[str] = []
+        columns: dict[str, None] = {}  # a dict keeps their order; `in` is one lookup, not a scan
         for child in element.children:
             if child.uri != MSPL_NAMESPACE or child.local != "column":
                 self.error(f"{element.tag()} can only contain {self.tag('column')} elements, not {child.tag()}",
@@ -597,10 +652,11 @@ class _ManifestReader:
                 self.error(f"column name {name!r} is not an MSPL identifier", self.at_value(child, "name"),
                            "use letters, digits and _ only, starting with a letter", "file")
             elif name in columns:
-                self.error(f"column {name!r} is declared twice", self.at_value(child, "name"),
-                           "give each column its own name", "file")
+                if not self.full():
+                    self.error(f"column {name!r} is declared twice", self.at_value(child, "name"),
+                               "give each column its own name", "file")
             else:
-                columns.append(name)
+                columns[name] = None
         if not element.children:
             self.error(f"{element.tag()} declares no columns", self.at(element),
                        f'add one <{self.qname("column")} name="..."/> per field of a line, in file order', "file")

@@ -1,6 +1,7 @@
 """Source text of a manifest or flat file: bytes to text, offsets to 1-based (line, column), diagnostics."""
 from __future__ import annotations
 
+import codecs
 import re
 from bisect import bisect_right
 
@@ -50,25 +51,60 @@ def declared_encoding(data: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
+# The text of an XML declaration: its bytes are the same in every encoding an XML file may name
+# once the declaration itself could be read as ASCII (XML 1.0 appendix F).
+_ASCII_PROBE = '<?xml version="1.0" encoding="utf-8"?>'
+
+
+def _declared_codec(declared: str, data: bytes, filename: str) -> str:
+    """The codec of a declared encoding, or a ManifestError at the name in the declaration.
+
+    Only a text encoding that writes ASCII as ASCII can be named there: the declaration was
+    just read as ASCII bytes. That rules out what Python calls codecs but XML does not
+    (rot13, base64, undefined, punycode, idna, unicode-escape) and UTF-16/UTF-32 without a BOM.
+    """
+    match = _DECLARED_ENCODING.match(data)
+    before = data[: match.start(1)] if match else b""
+    line = 1 + len(LINE_BREAK.findall(before.decode("ascii", errors="replace")))
+    column = len(before) - max(before.rfind(b"\n"), before.rfind(b"\r")) if match else 1
+    hint = 'save the file as UTF-8 and write <?xml version="1.0" encoding="utf-8"?>'
+
+    def refuse(message: str) -> ManifestError:
+        return ManifestError.at(message, filename=filename, line=line, column=column, hint=hint, code="encoding",
+                                source=data.split(b"\n", line)[line - 1][:400].decode("ascii", errors="replace"))
+    try:
+        info = codecs.lookup(declared)
+    except (LookupError, ValueError):
+        raise refuse(f"the XML declaration names an encoding Python does not know: {declared}") from None
+    try:
+        ascii_compatible = (getattr(info, "_is_text_encoding", True) and info.name not in _NOT_XML
+                            and _ASCII_PROBE.encode(info.name) == _ASCII_PROBE.encode("ascii"))
+    except (UnicodeError, LookupError, TypeError, ValueError):
+        ascii_compatible = False
+    if not ascii_compatible:
+        raise refuse(f"{declared} is not an encoding an XML file can be written in here "
+                     "(the declaration itself is written in ASCII)")
+    return info.name
+
+
+# Python codecs that map text to text but are no character encoding of a file.
+_NOT_XML = {"undefined", "punycode", "idna", "unicode-escape", "raw-unicode-escape", "unicode-internal"}
+
+
 def decode(data: bytes, filename: str, *, what: str, declared: str | None = None) -> str:
     """Bytes of a manifest or flat file -> text: a BOM wins, then a declared encoding, then UTF-8."""
     if data.startswith(b"\xef\xbb\xbf"):
         encoding, data = "utf-8", data[3:]
+    elif data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        encoding = "utf-32"  # checked before UTF-16: its little-endian BOM starts with UTF-16's
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding = "utf-16"  # Notepad's "Unicode"; the codec reads and drops the BOM
     elif declared and declared.lower().replace("_", "-") not in ("utf-8", "utf8", "utf-16", "utf16"):
-        encoding = declared
+        encoding = _declared_codec(declared, data, filename)
     else:
         encoding = "utf-8"
     try:
         return data.decode(encoding)
-    except LookupError:
-        raise ManifestError.at(
-            f"the XML declaration names an encoding Python does not know: {declared}",
-            filename=filename, line=1, column=1,
-            hint='save the file as UTF-8 and write <?xml version="1.0" encoding="utf-8"?>',
-            code="encoding",
-        ) from None
     except UnicodeDecodeError as err:
         # Locate the bad byte in characters and lines as every other diagnostic does: the text
         # before it decodes cleanly, and the whole text decodes with U+FFFD in its place.
@@ -78,6 +114,9 @@ def decode(data: bytes, filename: str, *, what: str, declared: str | None = None
             "error", f"the {what} is not valid {encoding.upper()} text (byte 0x{data[err.start]:02X})", where,
             "save the file as UTF-8 (in Notepad: File > Save As, Encoding: UTF-8)", "encoding",
         )) from None
+    except UnicodeError as err:  # a codec that fails as a whole, without a position
+        raise ManifestError.at(f"the {what} cannot be read as {encoding} text ({err})", filename=filename,
+                               line=1, column=1, hint="save the file as UTF-8", code="encoding") from None
 
 
 def position_in_script(script: str, line: int, column: int, offset: int) -> tuple[int, int]:
