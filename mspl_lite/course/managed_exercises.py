@@ -40,10 +40,14 @@ def lab_with_default_routing_endpoint():
     return parse_lab(text, filename="lab.toml (default routing endpoint)")
 
 
+#: The exceptions the Microsoft.Rtc.Sip stand-ins throw at a misuse (frontend/managed.py, decision D74).
+_MANAGED_API_REFUSALS = ("ArgumentException", "ArgumentNullException", "InvalidOperationException", "UsageError")
+
+
 def helpdesk_trace(handler: Callable, *, lab=None):
     """Nuria's call to Terry's helpdesk line through HelpdeskRouter (dispatch-helpdesk.am), handled by ``handler``.
 
-    Raises what the simulator raises for a misuse of the managed API (UsageError).
+    A misuse of the managed API is a fault of the handler in the trace (decision D74), not raised.
     """
     from ..frontend import FrontEnd, sample_path
 
@@ -144,6 +148,11 @@ def check_helpdesk_handler(handler: Any) -> Problem | Passed:
                        "use the members of Microsoft.Rtc.Sip: e.Request.Retarget(uri) takes a SIP URI; "
                        "e.Request.AllHeaders.Add(Header(name, value)); one CreateBranch() per request sent")
     hop = trace.hop("HelpdeskRouter")
+    raised = hop.sentence.split("the handler raised ", 1)[1] if "the handler raised " in hop.sentence else ""
+    if raised.split(":", 1)[0] in _MANAGED_API_REFUSALS:   # what the stand-ins throw at a misuse (D74)
+        return Problem(f"the managed API refused a call of your handler: {raised}",
+                       "use the members of Microsoft.Rtc.Sip: e.Request.Retarget(uri) takes a SIP URI; "
+                       "e.Request.AllHeaders.Add(Header(name, value)); one CreateBranch() per request sent")
     if "the handler raised" in hop.sentence:
         return Problem(f"your handler raised an exception: {hop.sentence.split('raised ', 1)[1]}. "
                        "In managed code the transaction is then left unanswered.",

@@ -20,11 +20,11 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..errors import InputError
+from ..errors import InputError, MsplLiteError
 from ..language import compile_script
 from ..sip import (get_display_name, get_host_name, get_parameter_value, get_scheme, get_uri, get_uri_parameter,
                    get_user_at_host, get_user_name)
-from ..view.widgets.common import WHOLE_LABEL, WidgetBox, pre
+from ..view.widgets.common import WHOLE_LABEL, WidgetBox, clean, pre, shielded
 from .messages import course_message
 
 __all__ = ["MessageExplorer", "FilterExplorer", "ScriptPlayground", "explain_field", "filter_report",
@@ -114,8 +114,9 @@ class MessageExplorer(WidgetBox):
             control.observe(self._update, names="value")
         self._update()
 
+    @shielded("view", "The field cannot be explained:")
     def _update(self, _change: Any = None) -> None:
-        self.view.value = explain_field(self.message.value, self.field.value)
+        self.view.value = clean(explain_field(self.message.value, self.field.value))
 
 
 # =============================================================================================
@@ -163,7 +164,10 @@ def filter_report(method_names: str, reason_codes: str, proxy_by_default: bool) 
         return ("<p><b>The manifest does not load</b> (the server would refuse it):</p>"
                 + pre(str(err)))
     fe = FrontEnd()
-    fe.register(manifest, priority=fe.chain.index("UserServices"))
+    try:
+        fe.register(manifest, priority=fe.chain.index("UserServices"))
+    except MsplLiteError as err:   # RegistrationRefused: the server's reason, in place
+        return "<p><b>The server refuses the application:</b></p>" + pre(str(err))
     rows = []
     for what, name in FILTER_MESSAGES:
         trace = fe.send(course_message(name))
@@ -206,9 +210,10 @@ class FilterExplorer(WidgetBox):
             control.observe(self._update, names="value")
         self._update()
 
+    @shielded("view", "The application cannot be tried:")
     def _update(self, _change: Any = None) -> None:
-        self.view.value = filter_report(self.method_names.value, self.reason_codes.value,
-                                        self.proxy_by_default.value)
+        self.view.value = clean(filter_report(self.method_names.value, self.reason_codes.value,
+                                              self.proxy_by_default.value))
 
 
 # =============================================================================================
@@ -257,5 +262,6 @@ class ScriptPlayground(WidgetBox):
         self.message.observe(self._update, names="value")
         self._update()
 
+    @shielded("view", "mspl-lite could not run this (your script is unchanged):")
     def _update(self, _change: Any = None) -> None:
-        self.view.value = run_report(self.script.value, self.message.value)
+        self.view.value = clean(run_report(self.script.value, self.message.value))

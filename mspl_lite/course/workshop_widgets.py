@@ -21,7 +21,7 @@ from typing import Any
 import ipywidgets as w
 
 from ..view import ladder_diagram
-from ..view.widgets.common import WidgetBox, diagram_html, pre
+from ..view.widgets.common import WidgetBox, clean, diagram_html, pre, shielded
 from .variants import variant
 
 __all__ = ["CriticalErrorBench", "DispatchLab", "CapstoneBench", "bench_html", "dispatch_html", "case_html",
@@ -101,17 +101,25 @@ class CriticalErrorBench(WidgetBox):
         self.reset_button.on_click(lambda _b: self.reset())
         self.reset()
 
+    @shielded("view", "The application cannot be registered:")
     def reset(self) -> None:
         """A fresh Front End with the application registered (no critical error yet)."""
         from ..frontend import FrontEnd
 
+        self.app = None
+        self.sends = []
         self.fe = FrontEnd()
         self.app = self.fe.register(self._manifest).name
         self.sends: list[Send] = []
         self._show()
 
-    def send(self) -> Send:
-        """Send the chosen message through the same Front End."""
+    @shielded("view", "The message cannot be sent:")
+    def send(self) -> Send | None:
+        """Send the chosen message through the same Front End (None when the application did not load)."""
+        if self.app is None:
+            self.reset()
+            if self.app is None:
+                return None
         label, factory = BENCH_MESSAGES[self.message.value]
         trace = self.fe.send(factory())
         entry = Send(len(self.sends) + 1, label, _app_did(trace, self.app), trace.outcome.summary())
@@ -119,11 +127,15 @@ class CriticalErrorBench(WidgetBox):
         self._show()
         return entry
 
+    @shielded("view", "The application cannot be enabled:")
     def enable(self) -> None:
         """Set-CsServerApplication -Enabled $True: the count starts again from 0."""
+        if self.app is None:
+            return
         self.fe.set_enabled(self.app, True)
         self._show()
 
+    @shielded("view", "The bench cannot be shown:")
     def _show(self) -> None:
         self.view.value = bench_html(self.sends, self.app, self.fe.critical_errors.get(self.app, 0),
                                      self.fe.chain.get(self.app).enabled)
@@ -174,8 +186,9 @@ class DispatchLab(WidgetBox):
             control.observe(self._update, names="value")
         self._update()
 
+    @shielded("view", "The handler cannot be tried:")
     def _update(self, _change: Any = None) -> None:
-        self.view.value = dispatch_html(self.handler.value, self.default_endpoint.value)
+        self.view.value = clean(dispatch_html(self.handler.value, self.default_endpoint.value))
 
 
 # =============================================================================================
@@ -226,5 +239,6 @@ class CapstoneBench(WidgetBox):
         self.case.observe(self._update, names="value")
         self._update()
 
+    @shielded("view", "This case cannot be run (your files are unchanged):")
     def _update(self, _change: Any = None) -> None:
-        self.view.value = case_html(*self._texts, self.case.value)
+        self.view.value = clean(case_html(*self._texts, self.case.value))

@@ -20,10 +20,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Literal
 
 from ..errors import RegistrationRefused, UsageError
-from ..language.run import Disposition, LogEntry, ScriptRun
+from ..language.run import CriticalError, Disposition, LogEntry, ScriptRun
 from ..manifest import ApplicationManifest, RequestFilter, ResponseFilter
+from ..sip import Response
+from ..text import lone_surrogate, replace_lone_surrogates, shown
 from .builtins import BuiltinApplication, default_builtins
 from .lab import aor_of
+from .managed import handler_fault
 
 __all__ = ["ServerApplication", "PythonApplication", "ScriptApi", "Chain", "strict_route_reason"]
 
@@ -54,15 +57,26 @@ class ScriptApi:
 
     def proxy_request(self, uri: str = "") -> None:
         """ProxyRequest(uri): "" hands the request on; a URI routes it there."""
+        _text_argument("proxy_request", uri)
         self._dispose("proxy", uri=uri)
 
     def retarget_request(self, uri: str) -> None:
         """RetargetRequest(uri): a new target user; later applications route it."""
+        _text_argument("retarget_request", uri, empty=False)
         self._dispose("retarget", uri=uri)
 
     def respond(self, status: int, reason: str, *headers: str) -> None:
-        """Respond(status, reason, "Name=value", ...)."""
+        """Respond(status, reason, "Name=value", ...).
+
+        The response is checked here, by the SIP layer's own rules, so that a bad one is a fault
+        of the handler (a critical error in the trace, D74), not an error later in FrontEnd.send.
+        """
+        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 699:
+            raise UsageError(f"respond() takes a status code from 100 to 699, not {_brief(status)}")
+        if not all(isinstance(h, str) and "=" in h for h in headers):
+            raise UsageError('respond() takes headers as "Name=value" strings (Respond\'s form, gg425477)')
         pairs = tuple(tuple(h.split("=", 1)) for h in headers)
+        Response(status, reason, headers=pairs)    # raises UsageError for a reason or header SIP cannot carry
         self._dispose("respond", status=status, reason=reason, headers=pairs)
 
     def proxy_response(self) -> None:
@@ -71,16 +85,36 @@ class ScriptApi:
 
     def dispatch(self, method: str, *args: Any) -> None:
         """Dispatch(method, args...): hand the request to managed code (FrontEnd.send's dispatch_handlers)."""
+        _text_argument("dispatch", method, empty=False)
         self._dispose("dispatch", method=method, args=args)
 
     def fork(self, *uris: str) -> None:
         """BeginFork(); Fork(u) for each; EndFork()."""
+        if not uris:
+            raise UsageError("fork() needs at least one URI (EndFork without a Fork is a critical error in MSPL)")
+        for uri in uris:
+            _text_argument("fork", uri, empty=False)
         self._dispose("fork", fork_uris=tuple(uris))
 
     def log(self, level: str, *lines: str) -> None:
         """Log(level, ...): "Event", "Error" or "Debugr" (anything else logs as Debugr)."""
         lvl = level if level in ("Event", "Error", "Debugr") else "Debugr"
-        self.run.log.append(LogEntry(level=lvl, name=level, detail=False, lines=tuple(lines)))
+        self.run.log.append(LogEntry(level=lvl, name=str(level), detail=False,
+                                     lines=tuple(replace_lone_surrogates(str(line)) for line in lines)))
+
+
+def _brief(value: Any) -> str:
+    """A value as a message quotes it: printable, at most 60 characters."""
+    text = shown(repr(value))
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _text_argument(call: str, value: Any, *, empty: bool = True) -> None:
+    """A URI or name argument of a ScriptApi call: one line of text (else a UsageError in the handler)."""
+    if not isinstance(value, str) or (not empty and not value.strip()):
+        raise UsageError(f"{call}() takes a {'non-empty ' if not empty else ''}string, not {_brief(value)}")
+    if lone_surrogate(value) is not None or any(c in value for c in "\r\n\x00"):
+        raise UsageError(f"{call}() takes one line of text, not {_brief(value)}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,7 +122,10 @@ class PythonApplication:
     """A hand-written Python function in place of an MSPL script (same filters, same dispositions).
 
     ``handler(message, api)`` reads the sip message and calls ``api.proxy_request(...)``,
-    ``api.retarget_request(...)``, ``api.respond(...)``, ``api.log(...)``.
+    ``api.retarget_request(...)``, ``api.respond(...)``, ``api.log(...)``. A handler that raises
+    is a critical error of the application (in the trace with the handler's line; it counts
+    toward the ten that disable it): the dispositions it made before stand, and proxyByDefault
+    decides as after a script's critical error (decisions D35, D74).
     """
 
     name: str
@@ -106,7 +143,16 @@ class PythonApplication:
     def run(self, message, env=None) -> ScriptRun:
         """Run the handler like Script.run: returns a ScriptRun (``env`` is not used)."""
         run = ScriptRun(filename=f"<python {self.name}>")
-        self.handler(message, ScriptApi(run))
+        try:
+            self.handler(message, ScriptApi(run))
+        except Exception as exc:  # noqa: BLE001 -- the learner's handler failed: a critical error (D74)
+            fault = handler_fault(exc)
+            where = f" at {fault.where()}" if fault.line else ""
+            run.critical_errors.append(CriticalError(
+                message=f"the handler raised {fault.exception}{where}", filename=fault.filename,
+                line=fault.line, column=1 if fault.line else 0, source=fault.source,
+                hint="the Python stand-in stopped like a script at a critical error (decisions D35, D74)"))
+            run.aborted = True
         return run
 
     def __repr__(self) -> str:

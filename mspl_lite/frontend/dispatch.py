@@ -5,7 +5,8 @@ Python function standing in for it (managed.py), gets ``e`` and may answer on
 ``e.ServerTransaction``, send the request on a branch, or do nothing. The Front End then goes on:
 
     no handler registered       nothing forwards or answers the request: it is dropped
-    the handler raised          like an exception in managed code: the request is left unanswered
+    the handler raised          a fault of the managed application, in the trace with its line;
+                                the request is left unanswered (decision D74)
     SendResponse(response)      that response goes back up the chain
     SendRequest after SetDestination or a RequestUri set directly
                                 straight to that address; every later application is skipped (D73)
@@ -16,11 +17,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from ..errors import MsplLiteError
 from .context import RequestContext
 from .decisions import Answer, Drop, Route
 from .downstream import resolve
-from .managed import RequestReceivedEventArgs
+from .managed import RequestReceivedEventArgs, handler_fault
 
 __all__ = ["dispatch"]
 
@@ -30,8 +30,10 @@ def dispatch(final: Any, ctx: RequestContext,
     """Run the handler the ``dispatch`` disposition ``final`` names: (action, sentence, decision).
 
     The decision is None when the request goes on down the chain (``ctx.request`` is then the
-    request the handler sent). An exception of the handler's own is reported in the trace; a
-    misuse of the managed API (UsageError, e.g. a second SendRequest on one branch) is raised.
+    request the handler sent). Any exception in the handler -- its own, or what the managed API
+    throws at a misuse (ArgumentNullException for SendResponse(None), InvalidOperationException
+    for a second SendRequest on one branch) -- is a fault of the handler, reported in the trace
+    with the handler's line; the request is left unanswered (decision D74). Nothing is raised.
     """
     method = final.method or ""
     call = final.describe()
@@ -46,13 +48,8 @@ def dispatch(final: Any, ctx: RequestContext,
     e = RequestReceivedEventArgs(ctx.request, method, final.args)
     try:
         handler(e)
-    except MsplLiteError:
-        raise
-    except Exception as exc:  # the learner's handler failed: say so in the trace, like a managed exception
-        sentence = f"{call}: the handler raised {type(exc).__name__}: {exc}"
-        ctx.note("inferred", "An exception in managed code leaves the transaction unanswered.")
-        action = f"dispatched to {method}: handler failed"
-        return action, sentence, Drop(action=action, sentence=sentence)
+    except Exception as exc:  # noqa: BLE001 -- the learner's handler failed: a fault in the trace (D74)
+        return _handler_failed(call, method, exc, ctx)
     st = e.ServerTransaction
     did = []
     if e.Request.retargeted_to:
@@ -94,3 +91,17 @@ def dispatch(final: Any, ctx: RequestContext,
                          "below the dispatching application, which routes it (decision D73).")
     sentence = f"{call} -> managed code: " + ", ".join(did) + "; the request goes on down the chain"
     return f"dispatched to {method}: sent on to {ctx.request.request_uri}", sentence, None
+
+
+def _handler_failed(call: str, method: str, exc: BaseException, ctx: RequestContext) -> tuple[str, str, Drop]:
+    """A managed handler that threw: the fault (exception, the learner's line) in the trace; dropped (D74)."""
+    fault = handler_fault(exc)
+    where = f" at {fault.where()}" if fault.line else ""
+    sentence = f"{call}: the handler raised {fault.exception}{where}"
+    if fault.source:
+        sentence += f": {fault.source}"
+    ctx.note("decision", "An exception in managed code is the application's fault: the server logs it and the "
+                         "transaction is left unanswered, so the client times out; no later application sees "
+                         "the request.", "decision D74")
+    action = f"dispatched to {method}: handler failed"
+    return action, sentence, Drop(action=action, sentence=sentence)

@@ -32,7 +32,8 @@ from typing import Any, Callable, Mapping, NamedTuple
 from ..errors import RegistrationRefused, UsageError
 from ..language import ScriptEnvironment, compile_manifest
 from ..manifest import ApplicationManifest, load_manifest
-from ..sip import Request, parse_message
+from ..sip import Request, Response, parse_message
+from ..sip._grammar import TOKEN_RE
 from .chain import Chain, PythonApplication, ServerApplication
 from .context import RequestContext
 from .decisions import Answer, Failover, Route
@@ -153,8 +154,10 @@ class FrontEnd:
                  name: str | None = None) -> ServerApplication:
         """New-CsServerApplication: add an MSPL application (a .am path or ApplicationManifest) or a
         PythonApplication at ``priority`` (0 runs first; None: next to UserServices, see
-        default_priority; past the end: last). Raises RegistrationRefused, ManifestError, ScriptError.
+        default_priority; past the end: last). Raises RegistrationRefused, ManifestError, ScriptError;
+        UsageError for a priority that is not a whole number (``"3"``, ``1.5``, ``True``).
         """
+        _check_priority(priority)
         if isinstance(app, PythonApplication):
             row = ServerApplication(name=name or app.name, uri=app.uri, kind="python", enabled=enabled,
                                     critical=critical, python=app)
@@ -233,7 +236,13 @@ class FrontEnd:
         """Simulate one transaction: the message down the chain, out to the lab, the response back."""
         if isinstance(message, (str, bytes)):
             message = parse_message(message, filename=filename)
-        if not hasattr(message, "method"):
+        if not isinstance(message, (Request, Response)):
+            raise UsageError(f"send() takes a SIP message (text, bytes, or a Request or Response), not "
+                             f"{type(message).__name__}")
+        if dispatch_handlers is not None and not isinstance(dispatch_handlers, Mapping):
+            raise UsageError("dispatch_handlers is a mapping of method name to handler, e.g. "
+                             "{'OnInvite': on_invite}")
+        if isinstance(message, Response):
             return self._send_response(message)
         handlers = {**self.dispatch_handlers, **(dispatch_handlers or {})}
         ctx = RequestContext(self.lab, self.registrations, message)
@@ -406,7 +415,9 @@ class FrontEnd:
 
     def _send_response(self, response: Any) -> Trace:
         """A response entering the server: it passes up the whole chain, bottom first."""
-        stub = Request("OPTIONS", f"sip:{self.lab.pool}")
+        # the method of the request it answers (its CSeq's): a request's CSeq names its method (D80)
+        method = ((response.get("CSeq") or "").split() or ["OPTIONS"])[-1]
+        stub = Request(method if TOKEN_RE.fullmatch(method) else "OPTIONS", f"sip:{self.lab.pool}")
         for name in ("From", "To", "Call-ID", "CSeq"):
             if response.get(name):
                 stub.add_header(name, response.get(name))
@@ -427,6 +438,17 @@ class FrontEnd:
         return Trace(message=str(response), method="", request_uri="", hops=tuple(hops), outcome=outcome,
                      responses=tuple(responses), log=tuple(ctx.log), notes=tuple(ctx.notes),
                      server=self.lab.server, pool=self.lab.pool)
+
+
+def _check_priority(priority: Any) -> None:
+    """A priority is None or a whole number (a negative one: Chain.insert refuses it as the server does;
+    one past the end places the application last); anything else is a UsageError."""
+    if priority is None:
+        return
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        shown_value = repr(priority) if len(repr(priority)) <= 40 else repr(priority)[:40] + "..."
+        raise UsageError(f"register(priority=...) takes a whole number (0 runs first) or None, not "
+                         f"{type(priority).__name__} {shown_value}: e.g. fe.register(app, priority=3)")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,10 +6,11 @@ lets tests read the DOT without a renderer.
 """
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Iterable
 
-__all__ = ["Html", "html_escape", "wrap", "short", "label", "DotWriter"]
+__all__ = ["Html", "html_escape", "drawable", "wrap", "short", "label", "DotWriter"]
 
 
 class Html(str):
@@ -18,15 +19,38 @@ class Html(str):
     __slots__ = ()
 
 
+#: Characters no label may carry: C0/C1 controls (XML 1.0, and so graphviz's HTML-like labels
+#: and SVG, refuse them; a NUL ends graphviz's input) and lone surrogates (no UTF-8 form). They
+#: are written visibly as \\xNN / \\udNNN, the way mspl_lite.text.shown writes them.
+_UNDRAWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _visible(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def drawable(text: str) -> str:
+    """``text`` without characters a DOT label or SVG cannot hold (each written as \\xNN or \\uNNNN)."""
+    return _UNDRAWABLE.sub(_visible, text)
+
+
 def html_escape(text: str) -> str:
     """Escape text for an HTML-like label or SVG text (both read entities, not raw < > & ")."""
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return (drawable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&quot;"))
+
+
+def _head(text: str, limit: int) -> str:
+    """The start of ``text``, enough for ``limit`` characters after whitespace is squeezed: wrapping a
+    1 MB reason phrase to three lines must not read the whole megabyte (a bound, cut with '...')."""
+    room = 4 * limit + 16
+    return text if len(text) <= room else text[:room] + " ..."
 
 
 def wrap(text: str, width: int = 40, max_lines: int = 3) -> list[str]:
     """Wrap ``text`` to lines of at most ``width`` characters; the last kept line ends in '...'."""
-    text = " ".join(text.split())
+    text = " ".join(_head(text, width * (max_lines + 1)).split())
     if not text:
         return []
     lines = textwrap.wrap(text, width=width, break_long_words=True, break_on_hyphens=False)
@@ -38,7 +62,7 @@ def wrap(text: str, width: int = 40, max_lines: int = 3) -> list[str]:
 
 def short(text: str, limit: int = 40) -> str:
     """``text`` on one line, cut to ``limit`` characters with '...'."""
-    text = " ".join(str(text).split())
+    text = " ".join(_head(str(text), limit).split())
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
@@ -63,7 +87,8 @@ def _value(value) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    text = drawable(str(value).replace("\r\n", "\n").replace("\r", "\n")).replace("\\", "\\\\") \
+        .replace('"', '\\"').replace("\n", "\\n")
     return f'"{text}"'
 
 

@@ -13,12 +13,13 @@ readable at notebook width.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..frontend.trace import Trace
 from .dot import html_escape, short, wrap
 from .render import Diagram
-from .trace_diagram import answering_branch, change_lines, first_router, request_line, response_action, sender_name
+from .trace_diagram import (MAX_DRAWN_BRANCHES, answering_branch, change_lines, drawn_branches, first_router,
+                            request_line, response_action, sender_name)
 
 __all__ = ["Step", "ladder_steps", "lifelines", "ladder_diagram", "session_ladder"]
 
@@ -198,7 +199,25 @@ def _text(x: int, y: int, text: str, *, size: int = 11, weight: str = "normal", 
 
 def ladder_diagram(trace: Trace, *, title: str | None = None) -> Diagram:
     """The ladder diagram of ``trace`` as a Diagram (its source is the SVG itself)."""
-    return _draw(title or request_line(trace), lifelines(trace), ladder_steps(trace))
+    trace, hidden = _bounded(trace)
+    return _draw(title or request_line(trace), lifelines(trace), _with_hidden_note(ladder_steps(trace), hidden))
+
+
+def _bounded(trace: Trace) -> tuple[Trace, int]:
+    """``trace`` with at most MAX_DRAWN_BRANCHES branches (one lifeline each; the answering one
+    kept), and how many were left out. The same limit as the transaction diagram: a ladder of 300
+    lifelines is 33,000 px wide and reads worse than trace.text()."""
+    if len(trace.branches) <= MAX_DRAWN_BRANCHES:
+        return trace, 0
+    keep = drawn_branches(trace, answering_branch(trace))
+    return replace(trace, branches=tuple(trace.branches[i] for i in sorted(keep))), len(trace.branches) - len(keep)
+
+
+def _with_hidden_note(steps: list[Step], hidden: int) -> list[Step]:
+    """The steps, with a note on the Front End saying how many branches are not drawn (never silent)."""
+    if not hidden:
+        return steps
+    return steps[:1] + [Step("note", 1, 1, f"... {hidden} more branches not drawn (see trace.text())")] + steps[1:]
 
 
 def session_ladder(session, *, title: str | None = None) -> Diagram:
@@ -208,11 +227,12 @@ def session_ladder(session, *, title: str | None = None) -> Diagram:
     lanes: list[tuple[str, str]] = []
     per_trace = []
     for trace in traces:
+        trace, hidden = _bounded(trace)
         own = lifelines(trace)
         for lane in own:
             if lane not in lanes:
                 lanes.append(lane)
-        per_trace.append((own, ladder_steps(trace)))
+        per_trace.append((own, _with_hidden_note(ladder_steps(trace), hidden)))
     # Senders and the Front End first, then applications in chain order, then the parties outside.
     apps = [lane for lane in lanes[2:] if lane[1] in ("built-in", "custom application")]
     order = {h.app: h.priority for t in traces for h in t.hops}
@@ -255,8 +275,10 @@ def _draw(heading: str, lanes: list[tuple[str, str]], steps: list[Step]) -> Diag
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="{_FONT}" role="img">',
         f"<title>{html_escape('SIP ladder: ' + heading)}</title>",
-        "<desc>" + html_escape("; ".join(f"{lanes[s.source][0]} -> {lanes[s.target][0]}: {s.text}" if s.kind != "note"
-                                  else f"{lanes[s.source][0]}: {s.text}" for s in steps)) + "</desc>",
+        # The description (for screen readers) cuts each step: a step may quote a 1 MB reason phrase.
+        "<desc>" + html_escape("; ".join(f"{lanes[s.source][0]} -> {lanes[s.target][0]}: {short(s.text, 200)}"
+                                         if s.kind != "note" else f"{lanes[s.source][0]}: {short(s.text, 200)}"
+                                         for s in steps)) + "</desc>",
         '<defs><marker id="req" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
         'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="black"/></marker>'
         '<marker id="resp" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '

@@ -11,11 +11,18 @@ We call the binary ourselves rather than through ``graphviz.backend.dot_command.
 that setting is global to the process (a notebook's own graphviz diagrams would change renderer)
 and the package cannot parse graphviz-pure's version line; a subprocess call is as fast and
 gives us the error text to show.
+
+A renderer never outlives its caller or its deadline: it runs in a process group (session) of
+its own; on a timeout, an interrupt (KeyboardInterrupt) or any other exception during the wait
+the whole group is killed with SIGKILL (a renderer may ignore SIGTERM) and reaped. On Linux the
+renderer also gets PR_SET_PDEATHSIG=SIGKILL, so it dies with the Python process that started it
+even when that process is killed with SIGKILL and cannot clean up.
 """
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -23,13 +30,20 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import MsplLiteError, UsageError
+from ..text import replace_lone_surrogates
 
-__all__ = ["RendererMissing", "RenderFailed", "Diagram", "find_renderer", "render", "RENDERER_ENV"]
+__all__ = ["RendererMissing", "RenderFailed", "Diagram", "find_renderer", "render", "RENDERER_ENV",
+           "RENDER_TIMEOUT_S", "run_renderer"]
 
 #: Environment variable naming another dot-compatible binary (e.g. /usr/bin/dot).
 RENDERER_ENV = "MSPL_LITE_DOT"
 _BINARY = "graphviz-pure"
-_TIMEOUT_S = 30
+
+#: Seconds a renderer may take before it is killed. The diagrams bound what they draw
+#: (trace_diagram.MAX_DRAWN_BRANCHES), so a real diagram takes well under a second; 30 s is
+#: only a last resort against a renderer that hangs. ``render(..., timeout=...)`` overrides it.
+RENDER_TIMEOUT_S = 30.0
+_TIMEOUT_S = RENDER_TIMEOUT_S   # the old name
 
 
 class RendererMissing(MsplLiteError):
@@ -75,27 +89,96 @@ def find_renderer() -> str:
     return str(found[0])
 
 
-@lru_cache(maxsize=256)
-def _render_cached(binary: str, fmt: str, source: str) -> bytes:
+def _parent_death_signal():
+    """A preexec_fn that makes the child die with SIGKILL when its parent dies (Linux), else None.
+
+    libc's prctl is looked up here, in the parent, so that the child (between fork and exec)
+    only makes one system call: nothing that could take a lock another thread holds.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
     try:
-        done = subprocess.run([binary, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True,
-                              timeout=_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise RenderFailed(f"{Path(binary).name} took more than {_TIMEOUT_S} s to draw the diagram") from None
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+    pr_set_pdeathsig = 1   # <linux/prctl.h>
+
+    def die_with_parent() -> None:
+        prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+        if os.getppid() != parent:   # the parent died before prctl took effect
+            os._exit(1)
+
+    return die_with_parent
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """Kill the renderer's whole process group with SIGKILL and reap it (never raises)."""
+    try:
+        if os.name == "posix":
+            os.killpg(proc.pid, signal.SIGKILL)   # its own session: pgid == pid
+        else:
+            proc.kill()
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+    try:
+        proc.kill()
+    except OSError:
+        pass
+    try:
+        proc.communicate(timeout=5)   # reap it and close the pipes
+    except (subprocess.TimeoutExpired, OSError, ValueError):
+        pass
+
+
+def run_renderer(argv: list[str], data: bytes, timeout: float) -> tuple[int, bytes, bytes]:
+    """Run ``argv`` with ``data`` on stdin: (exit status, stdout, stderr); killed for certain at ``timeout``.
+
+    Raises RenderFailed on the timeout, RendererMissing when it cannot start; a KeyboardInterrupt
+    during the wait kills and reaps the renderer, then propagates.
+    """
+    extra: dict = {"start_new_session": True} if os.name == "posix" else \
+        {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+    preexec = _parent_death_signal()
+    if preexec is not None:
+        extra["preexec_fn"] = preexec
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                **extra)
     except OSError as err:
-        raise RendererMissing(f"cannot run {binary}: {err.strerror or err}") from None
-    if done.returncode != 0 or not done.stdout:
-        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise RenderFailed(f"{Path(binary).name} could not draw the diagram (exit {done.returncode}): "
+        raise RendererMissing(f"cannot run {argv[0]}: {err.strerror or err}") from None
+    try:
+        out, err = proc.communicate(data, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill(proc)
+        raise RenderFailed(f"{Path(argv[0]).name} took more than {timeout:g} s to draw the diagram and was "
+                           "stopped") from None
+    except BaseException:   # KeyboardInterrupt, a broken pipe, ...: never leave it running
+        _kill(proc)
+        raise
+    return proc.returncode, out, err
+
+
+@lru_cache(maxsize=256)
+def _render_cached(binary: str, fmt: str, source: str, timeout: float) -> bytes:
+    code, out, err = run_renderer([binary, f"-T{fmt}"], replace_lone_surrogates(source).encode("utf-8"), timeout)
+    if code != 0 or not out:
+        detail = err.decode("utf-8", "replace").strip().splitlines()
+        raise RenderFailed(f"{Path(binary).name} could not draw the diagram (exit {code}): "
                            + ("; ".join(detail[:5]) or "no message"))
-    return done.stdout
+    return out
 
 
-def render(source: str, fmt: str = "svg") -> bytes:
-    """Run the renderer on DOT ``source``; ``fmt`` is svg (default) or png. Cached by source."""
+def render(source: str, fmt: str = "svg", *, timeout: float | None = None) -> bytes:
+    """Run the renderer on DOT ``source``; ``fmt`` is svg (default) or png. Cached by source.
+
+    ``timeout``: seconds before the renderer is killed (default RENDER_TIMEOUT_S).
+    """
     if fmt not in ("svg", "png"):
         raise UsageError(f"format must be 'svg' or 'png', not {fmt!r}")
-    return _render_cached(find_renderer(), fmt, source)
+    return _render_cached(find_renderer(), fmt, source, float(RENDER_TIMEOUT_S if timeout is None else timeout))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,17 +10,20 @@ SDK says every application must be above it (decision D52).
 """
 from __future__ import annotations
 
+import difflib
 import html
 import time
+from typing import Any
 
 import ipywidgets as W
 
-from ...errors import RegistrationRefused
+from ...errors import MsplLiteError, RegistrationRefused, UsageError
+from ...text import shown
 from ...frontend import Chain, FrontEnd, sample_path
 from ..chain_diagram import chain_diagram
 from ..ladder import ladder_diagram
 from ..trace_diagram import outcome_line, transaction_diagram
-from .common import choice_buttons, diagram_html, error_html, sample_messages, widget_bundle
+from .common import choice_buttons, clean, diagram_html, error_html, sample_messages, shielded, widget_bundle
 
 __all__ = ["ChainEditor"]
 
@@ -41,6 +44,11 @@ class ChainEditor:
         self.up = W.Button(description="Move up", icon="arrow-up")
         self.down = W.Button(description="Move down", icon="arrow-down")
         self.toggle = W.Button(description="Enable / disable", icon="power-off")
+        if message not in self._samples:
+            close = difflib.get_close_matches(str(message), list(self._samples), n=3, cutoff=0.4)
+            raise UsageError(f"ChainEditor(message=...) names one of the lab's sample messages, not "
+                             f"{shown(repr(message))[:80]}" + (f"; did you mean {', '.join(close)}?" if close else
+                                                               f"; they are: {', '.join(self._samples)}"))
         self.message_picker = W.Dropdown(options=list(self._samples), value=message, description="message")
         self.view = choice_buttons(["transaction", "ladder", "chain"], "transaction", "diagram")
         self.status = W.Label(value="")
@@ -75,9 +83,26 @@ class ChainEditor:
 
     # -- edits ----------------------------------------------------------------------------------
 
+    def _unknown(self, name: Any) -> bool:
+        """True (and a message in place, with the closest names) when ``name`` is no application of the chain."""
+        names = [app.name for app in self.chain]
+        if isinstance(name, str) and any(n.lower() == name.lower() for n in names):
+            return False
+        close = difflib.get_close_matches(str(name), names, n=3, cutoff=0.5) if isinstance(name, str) else []
+        err = UsageError(f"no application named {shown(repr(name))[:80]} in the chain"
+                         + (f"; did you mean {', '.join(close)}?" if close else "")
+                         + f" The chain has: {', '.join(names)}.")
+        self.last_error = err
+        self.status.value = "no such application"
+        self.path.value = error_html(err, "Cannot change the chain:")
+        return True
+
+    @shielded("path", "Cannot change the chain:")
     def move(self, name: str | None, delta: int):
         """Move application ``name`` up (delta -1) or down (+1) one place; returns the new trace."""
         if name is None:
+            return self.last_trace
+        if self._unknown(name):
             return self.last_trace
         i = self.chain.index(name)
         j = i + delta
@@ -97,17 +122,27 @@ class ChainEditor:
         self._refresh_list(name)
         return self.update()
 
+    @shielded("path", "Cannot change the chain:")
     def toggle_enabled(self, name: str | None):
         """Set-CsServerApplication -Enabled: flip ``name``; returns the new trace."""
         if name is None:
             return self.last_trace
+        if self._unknown(name):
+            return self.last_trace
         app = self.chain.get(name)
-        self.chain.replace(name, enabled=not app.enabled)
+        try:
+            self.chain.replace(name, enabled=not app.enabled)
+        except MsplLiteError as err:   # e.g. a change the server refuses
+            self.last_error = err
+            self.status.value = "the server refused the change"
+            self.path.value = error_html(err, f"Cannot change {name}:")
+            return self.last_trace
         self._refresh_list(name)
         return self.update()
 
     # -- the result ----------------------------------------------------------------------------
 
+    @shielded("path", "Cannot send the message:")
     def update(self):
         """Send the chosen message through a fresh Front End with this chain; show it. Returns the Trace."""
         start = time.perf_counter()
@@ -134,7 +169,7 @@ class ChainEditor:
         changed = "; ".join(f"{h.app} ({h.action})" if h.action else h.app for h in trace.hops
                             if h.ran and h.changes is not None and not h.changes.empty)
         warnings = "".join(f"<br/><b>Warning:</b> {html.escape(w)}" for w in self.chain.placement_warnings())
-        self.path.value = (f"<p><b>Saw the request:</b> {html.escape(saw)}<br/>"
+        self.path.value = clean(f"<p><b>Saw the request:</b> {html.escape(saw)}<br/>"
                            f"<b>Outcome:</b> {html.escape(outcome_line(trace))}<br/>"
                            f"<b>Changed the request:</b> {html.escape(changed or 'no application')}"
                            f"{warnings}</p>")

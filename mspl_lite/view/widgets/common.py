@@ -6,6 +6,7 @@ notebook run by nbval replays them exactly.
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import replace
@@ -15,13 +16,52 @@ from xml.sax.saxutils import quoteattr
 
 import ipywidgets as W
 
-from ...errors import Diagnostic, InputError, MsplLiteError
+from ...errors import Diagnostic, InputError, MsplLiteError, ScriptError
+from ...text import lone_surrogate, replace_lone_surrogates, shown
 
 __all__ = [
     "OWN_MESSAGE", "WHOLE_LABEL", "sample_messages", "choice_buttons", "inline_svg", "diagram_html", "pre",
     "diagnostics_html", "error_html", "critical_errors_html", "build_manifest",
-    "manifest_xml", "run_cell_note", "widget_bundle", "WidgetBox",
+    "manifest_xml", "run_cell_note", "widget_bundle", "WidgetBox", "clean", "shielded", "MAX_SHOWN_TEXT",
 ]
+
+#: A widget shows at most this many characters of one text (a log, an error): a learner's 1 MB
+#: message or a 20,000-line diagnostic list would freeze the browser tab; the rest is counted.
+MAX_SHOWN_TEXT = 200_000
+
+
+def clean(text: str) -> str:
+    """Text a widget can send to the browser: widget values travel as UTF-8 JSON, which a lone
+    surrogate (from a learner's paste or a script's escape) cannot be; it becomes U+FFFD."""
+    return replace_lone_surrogates(text)
+
+
+def shielded(attr: str = "result", heading: str = "Something went wrong:"):
+    """Decorate a widget callback so that no exception escapes it (the last resort of the error contract).
+
+    An exception the callback did not handle itself is shown in place in ``self.<attr>`` by
+    error_html (which words anything but an MsplLiteError as "mspl-lite bug: ..."); the
+    learner's text in the widget's text areas is never touched. Returns None then.
+    """
+    def decorate(method):
+        @functools.wraps(method)
+        def guarded(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except Exception as err:  # noqa: BLE001 -- shown in place, never out of a callback
+                try:
+                    if hasattr(self, "last_error"):
+                        self.last_error = err
+                    getattr(self, attr).value = error_html(err, heading)
+                    status = getattr(self, "status", None)
+                    if status is not None and hasattr(status, "value"):
+                        status.value = "error: see below"
+                except Exception:  # noqa: BLE001 -- the widget itself is broken: nothing more to show
+                    pass
+                return None
+        return guarded
+    return decorate
+
 
 #: The message picker's entry for a message the learner wrote or edited.
 OWN_MESSAGE = "(your own message)"
@@ -82,8 +122,10 @@ def diagram_html(diagram) -> str:
 
 
 def pre(text: str, cls: str = "mspl-text") -> str:
-    """Text in a <pre>, HTML-escaped."""
-    return f'<pre class="{cls}" style="white-space:pre-wrap;margin:4px 0">{html.escape(text)}</pre>'
+    """Text in a <pre>, HTML-escaped, without lone surrogates, at most MAX_SHOWN_TEXT characters."""
+    if len(text) > MAX_SHOWN_TEXT:
+        text = text[:MAX_SHOWN_TEXT] + f"\n... ({len(text) - MAX_SHOWN_TEXT} more characters not shown)"
+    return f'<pre class="{cls}" style="white-space:pre-wrap;margin:4px 0">{html.escape(clean(text))}</pre>'
 
 
 def diagnostics_html(diagnostics: list[Diagnostic], heading: str) -> str:
@@ -99,8 +141,12 @@ def error_html(err: BaseException, heading: str) -> str:
     if isinstance(err, MsplLiteError):
         return f"<b>{html.escape(heading)}</b>" + pre(str(err), "mspl-diagnostics")
     # Anything else is a bug in mspl_lite: say so, keep the widget usable.
+    try:
+        detail = str(err)
+    except Exception:  # noqa: BLE001 -- an exception whose str() fails
+        detail = ""
     return (f"<b>{html.escape(heading)}</b>"
-            + pre(f"mspl-lite bug: {type(err).__name__}: {err}\nPlease report it with the script and "
+            + pre(f"mspl-lite bug: {type(err).__name__}: {detail}\nPlease report it with the script and "
                   "message you used.", "mspl-diagnostics"))
 
 
@@ -128,6 +174,22 @@ def manifest_xml(script: str, *, app_uri: str, method_names: str, proxy_by_defau
         "</r:applicationManifest>\n")
 
 
+def _refuse_lone_surrogate(script: str, filename: str) -> None:
+    """A lone surrogate in the learner's script: a ScriptError pointing at it in the learner's own text
+    (else the manifest built around the script would point into a file the learner never saw)."""
+    at = lone_surrogate(script)
+    if at is None:
+        return
+    start = script.rfind("\n", 0, at) + 1
+    end = script.find("\n", at)
+    raise ScriptError(Diagnostic(
+        severity="error", message=f"the script holds an invalid character (a lone UTF-16 surrogate, "
+                                  f"U+{ord(script[at]):04X}): it cannot be saved as UTF-8",
+        filename=filename, line=script.count("\n", 0, at) + 1, column=at - start + 1,
+        source=shown(script[start:end if end >= 0 else len(script)]),
+        hint="retype the text around it (a paste from another program can carry half of a character)"))
+
+
 def build_manifest(script: str, *, filename: str, app_uri: str, method_names: str, proxy_by_default: bool,
                    reason_codes: str, allow_before_user_services: bool = False):
     """Parse the manifest of these settings, then point its script at the learner's own text.
@@ -138,6 +200,7 @@ def build_manifest(script: str, *, filename: str, app_uri: str, method_names: st
     """
     from ...manifest import parse_manifest
 
+    _refuse_lone_surrogate(script, filename)
     text = manifest_xml(script, app_uri=app_uri, method_names=method_names, proxy_by_default=proxy_by_default,
                         reason_codes=reason_codes, allow_before_user_services=allow_before_user_services)
     manifest = parse_manifest(text, filename="settings.am")

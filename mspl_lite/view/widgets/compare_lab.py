@@ -17,8 +17,8 @@ import ipywidgets as W
 from ...frontend import FrontEnd, load_lab
 from ..compare import compare_diagram
 from ..verdict import verdict
-from .common import (WHOLE_LABEL, build_manifest, choice_buttons, diagram_html, error_html, sample_messages,
-                     widget_bundle)
+from .common import (WHOLE_LABEL, build_manifest, choice_buttons, clean, diagram_html, error_html, sample_messages,
+                     shielded, widget_bundle)
 
 __all__ = ["CompareLab", "redirect_script"]
 
@@ -99,6 +99,7 @@ class CompareLab:
             (f'{disp}("{target}") {POSITIONS["above"]}', f'{disp}("{target}") {POSITIONS["below"]}'), \
             (f"{APP_NAME} {POSITIONS['above']}", f"{APP_NAME} {POSITIONS['below']}")
 
+    @shielded(heading="Cannot compare:")
     def update(self):
         """Send the message through both chains and show them with the verdict; returns the traces."""
         start = time.perf_counter()
@@ -119,7 +120,7 @@ class CompareLab:
             return None
         self.last_error = None
         self.traces = (a, b)
-        self.verdict.value = f'<p style="font-size:110%"><b>What changed:</b> {html.escape(line)}</p>'
+        self.verdict.value = f'<p style="font-size:110%"><b>What changed:</b> {html.escape(clean(line))}</p>'
         self.result.value = diagram_html(diagram)
         self.status.value = f"updated in {(time.perf_counter() - start) * 1000:.0f} ms"
         return a, b

@@ -18,8 +18,8 @@ from ...errors import InputError
 from ...frontend import FrontEnd, load_lab
 from ..ladder import ladder_diagram
 from ..trace_diagram import outcome_line, transaction_diagram
-from .common import (OWN_MESSAGE, WHOLE_LABEL, build_manifest, choice_buttons, critical_errors_html, diagnostics_html,
-                     diagram_html, error_html, pre, sample_messages, widget_bundle)
+from .common import (OWN_MESSAGE, WHOLE_LABEL, build_manifest, choice_buttons, clean, critical_errors_html,
+                     diagnostics_html, diagram_html, error_html, pre, sample_messages, shielded, widget_bundle)
 
 __all__ = ["ScriptLab", "DEFAULT_SCRIPT"]
 
@@ -100,6 +100,7 @@ class ScriptLab:
 
     # -- the message picker: a sample, or the learner's own text (never lost) -------------------
 
+    @shielded()
     def _on_pick(self, change) -> None:
         if self._syncing:
             return
@@ -115,6 +116,7 @@ class ScriptLab:
         finally:
             self._syncing = False
 
+    @shielded()
     def _on_message_edit(self, change) -> None:
         if self._syncing:
             return
@@ -140,6 +142,7 @@ class ScriptLab:
         fe.register(manifest, self.priority.value)
         return fe, manifest
 
+    @shielded(heading="mspl-lite could not run this (your script and message are unchanged):")
     def run(self):
         """Compile, register, send; show the result (or the errors) in place. Returns the Trace or None."""
         start = time.perf_counter()
@@ -167,6 +170,7 @@ class ScriptLab:
         self.status.value = f"error ({(time.perf_counter() - start) * 1000:.0f} ms): fix it and Run again"
         return None
 
+    @shielded(heading="The result cannot be shown:")
     def _show(self) -> None:
         trace = self.last_trace
         if trace is None:
@@ -183,7 +187,7 @@ class ScriptLab:
             parts.append("<b>Log</b>" + pre("\n".join(str(entry) for entry in trace.log)))
         if trace.notes:
             parts.append("<b>Notes</b>" + pre("\n".join(str(n) for n in trace.notes)))
-        self.result.value = "".join(parts)
+        self.result.value = clean("".join(parts))
 
     # -- display ------------------------------------------------------------------------------
 
