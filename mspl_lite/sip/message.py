@@ -169,14 +169,15 @@ class Message:
         keys = KEY_CACHE
         return [h[1] for h in self.headers if (keys.get(h[0]) or header_key(h[0])) == key]
 
-    def _agree(self, name: str, value: str, *, first: bool = False) -> None:
+    def _agree(self, name: str, value: str, *, first: bool | None = None) -> None:
         """Refuse a header the parser would refuse in this message (decision D80). ``first``: it
-        becomes the first of its name (a request's first CSeq must name the request's method)."""
+        becomes the first of its name (a request's first CSeq must name the request's method);
+        None: find out, only for a CSeq, so appending other headers stays O(1)."""
         key = _check_field(name, value)
         if key == "content-length" and int(value) != len(self._body):  # checked: at most 15 digits
             raise UsageError(f"Content-Length {value} differs from the body's {len(self._body)} bytes: the parser "
                              "would cut or refuse the body; set_body() sets the body and its Content-Length")
-        if key == "cseq" and first and isinstance(self, Request):
+        if key == "cseq" and isinstance(self, Request) and (first or (first is None and self.get(name) is None)):
             try:
                 check_cseq_method(value, self.method)
             except Problem as problem:
@@ -185,7 +186,7 @@ class Message:
     def add_header(self, name: str, value: str) -> None:
         """Append a header (MSPL AddHeader's "already exists" rule is the language layer's job)."""
         header = _as_header((name, value))
-        self._agree(header[0], header[1], first=self.get(header[0]) is None)
+        self._agree(header[0], header[1])
         self.headers.append(header)
 
     def set_header(self, name: str, value: str) -> None:
