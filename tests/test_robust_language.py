@@ -279,3 +279,18 @@ def test_a_large_script_compiles_in_linear_time():
     script = compile_script(source)
     assert time.perf_counter() - start < 10.0
     assert not script.run(parse_message(MESSAGE)).critical_errors   # 38,000 Logs: within every budget
+
+
+# ============================================================================================
+# 7. Bytes that are not UTF-8 in a message a script reads and copies
+# ============================================================================================
+
+def test_a_script_copies_a_header_holding_bytes_that_are_not_utf8():
+    """The parser keeps such bytes (D81); the script reads them as U+FFFD and may write them back."""
+    raw = MESSAGE.encode().replace(b"Call-ID: 1\r\n", b"Call-ID: 1\r\nSubject: caf\xe9\r\n")
+    message = parse_message(raw)
+    result = compile_script('foreach (s in GetHeaderValues("Subject")) { AddHeader("X-Copy", s); }\n'
+                            'AddHeader("X-From", sipRequest.From);').run(message)
+    assert not result.critical_errors
+    assert message.get("X-Copy") == "caf\ufffd"
+    assert parse_message(message.to_bytes()).get("X-Copy") == "caf\ufffd"

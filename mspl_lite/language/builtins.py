@@ -36,7 +36,7 @@ from ..sip.message import check_request_uri
 from .context import MAX_COLLECTION, MAX_STRING, ScriptContext
 from .run import Disposition, LogEntry, ScriptFault
 from .server import METHOD_BITS, RegistrarEndpoint
-from .values import EnumValue, canonical_header_name, show, to_int, to_str, truth, type_name
+from .values import EnumValue, canonical_header_name, show, to_int, to_str, truth, type_name, wire_text
 
 __all__ = ["ScriptContext", "BUILTINS", "PARAMETERS", "MAX_STRING", "MAX_COLLECTION"]
 
@@ -301,7 +301,7 @@ def add_header(ctx: ScriptContext, node: Any, name: Any, value: Any) -> bool:
 
 def get_header_values(ctx: ScriptContext, node: Any, name: Any) -> tuple:
     """GetHeaderValues(name): every value of the header (comma lists split), empty if none."""
-    values = tuple(ctx.message.get_all(_header_name(name, "GetHeaderValues", 1)))
+    values = tuple(wire_text(v) for v in ctx.message.get_all(_header_name(name, "GetHeaderValues", 1)))
     size = sum(len(v) for v in values) + len(values)
     ctx.charge(work=size, memory=size)
     return values

@@ -51,6 +51,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
+from ..text import replace_lone_surrogates
 from .run import ScriptFault
 from .server import METHOD_BITS, RegistrarEndpoint
 
@@ -617,10 +618,17 @@ class Row:
         return f"<Row of {self.file}: {self.values}>"
 
 
+def wire_text(text: str) -> str:
+    """Message text as a script sees it: bytes that were not UTF-8 (kept by the parser as lone
+    surrogates, decision D81) read as U+FFFD, as a .NET UTF-8 decoder reads them (inferred), so a
+    script can copy any value it read into a header it writes."""
+    return replace_lone_surrogates(text)
+
+
 def _header(name: str) -> Callable[[Any, Any], str]:
     def read(message: Any, context: Any) -> str:
         value = message.get(name)
-        return "" if value is None else value
+        return "" if value is None else wire_text(value)
     return read
 
 
@@ -654,16 +662,16 @@ REQUEST_READERS: dict[str, Callable[[Any, Any], Any]] = dict(MESSAGE_READERS)
 REQUEST_READERS.update({
     "Method": lambda m, c: m.method,
     "StandardMethod": lambda m, c: _method_enum(m.method),
-    "RequestUri": lambda m, c: m.request_uri,
+    "RequestUri": lambda m, c: wire_text(m.request_uri),
     # the Request page's syntax block spells it RequestURI (L13 dn439160)
-    "RequestURI": lambda m, c: m.request_uri,
+    "RequestURI": lambda m, c: wire_text(m.request_uri),
 })
 
 RESPONSE_READERS: dict[str, Callable[[Any, Any], Any]] = dict(MESSAGE_READERS)
 RESPONSE_READERS.update({
     "StatusCode": lambda m, c: m.status_code,
     "StatusClass": lambda m, c: _status_class_enum(m.status_code),
-    "StatusReasonPhrase": lambda m, c: m.reason,
+    "StatusReasonPhrase": lambda m, c: wire_text(m.reason),
 })
 
 _READERS_BY_CLASS = {"Message": MESSAGE_READERS, "Request": REQUEST_READERS,
