@@ -344,3 +344,12 @@ def test_round_trip_after_changes():
                 msg.set_header_param("From", "epid", "01ab")
         msg.set_body(msg.body + b"x")
         _same(msg, parse_message(msg.to_bytes()))
+
+
+@pytest.mark.parametrize("data", [b"\r", b"\r\n\r\n", "\n\n"])
+def test_only_blank_lines_is_an_empty_message_located_on_line_1(data):
+    """Found by the fuzz suite: "empty message" had no location although the input has a line."""
+    with pytest.raises(SipParseError) as err:
+        parse_message(data)
+    assert (err.value.line, err.value.column) == (1, 1)
+    assert "only blank lines" in str(err.value)

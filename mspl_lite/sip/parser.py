@@ -120,8 +120,8 @@ def _parse(raw: bytes, filename: str) -> Request | Response:
         start += 1
     if start >= n:
         raise SipParseError.at(
-            "empty message",
-            filename=filename,
+            "empty message" if not n else "empty message: only blank lines",
+            filename=filename, line=1 if n else 0, column=1 if n else 0,
             hint="a message starts with a request line (INVITE sip:bob@contoso.com SIP/2.0) or a status line (SIP/2.0 200 OK)",
         )
 
