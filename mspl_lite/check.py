@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -41,6 +42,51 @@ def _file_error(filename: str, message: str, hint: str, code: str) -> Diagnostic
 def _unreadable(filename: str, err: OSError) -> list[Diagnostic]:
     return [_file_error(filename, f"cannot read the file: {err.strerror or err}",
                         "check that the file can be read by you", "unreadable")]
+
+
+# Signatures of files people give by mistake: shown in the "not text" diagnostic.
+_SIGNATURES = ((b"\x89PNG", "a PNG image"), (b"PK\x03\x04", "a zip archive (or a .docx/.xlsx)"),
+               (b"%PDF", "a PDF document"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+               (b"\x1f\x8b", "a gzip archive"), (b"MZ", "a Windows program"), (b"\x7fELF", "a program"))
+_UNICODE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")
+_SIP_START = re.compile(r"\A[\ufeff \t\r\n]*(?:[A-Za-z]+ +\S+ +SIP/2\.0\s*$|SIP/2\.0 +\d{3}\b)", re.M)
+
+
+def _place(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column (in bytes) of ``offset``."""
+    start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, offset - start + 1
+
+
+def not_text(data: bytes, filename: str, expected: str) -> Diagnostic | None:
+    """An error when ``data`` is a binary file (a known signature, or a NUL byte), else None.
+
+    A UTF-16 file starts with a byte-order mark and holds NUL bytes: that is text, left to the decoder.
+    """
+    if data.startswith(_UNICODE_BOMS[:2]):
+        return None
+    kind = next((name for magic, name in _SIGNATURES if data.startswith(magic)), None)
+    nul = data.find(b"\x00")
+    if kind is None and nul < 0:
+        return None
+    size = f"{len(data)} byte{'' if len(data) == 1 else 's'}"
+    line, column = _place(data, nul) if kind is None else (1, 1)
+    what = f"it looks like {kind}" if kind else f"byte {nul} is a NUL character, which text never holds"
+    return Diagnostic(severity="error", message=f"not text: {size}; {what}", filename=filename,
+                      line=line, column=column, code="not-text",
+                      hint=f"give the {expected} itself, saved as plain text (UTF-8)")
+
+
+def looks_like_sip(text: str) -> bool:
+    """True when the first line is a SIP request line or status line."""
+    return bool(_SIP_START.match(text[:2000]))
+
+
+def _sip_given(filename: str) -> Diagnostic:
+    return Diagnostic(severity="error", message="this is a SIP message, not a manifest", filename=filename,
+                      line=1, column=1, code="sip-message",
+                      hint="to run it through the chain use mspl-lite trace MESSAGE --app FILE.am; "
+                           "mspl-lite check takes .am manifests and .mspl scripts")
 
 
 def check_manifest_script(manifest) -> list[Diagnostic]:
@@ -98,7 +144,17 @@ def check_file(path: str | os.PathLike) -> list[Diagnostic]:
         data = read_input(p, limit=max(MAX_MANIFEST_FILE, MAX_SCRIPT_FILE), what="file", filename=filename)
     except InputError as err:
         return list(err.diagnostics)
-    head = data[:200].decode("utf-8", errors="replace")
+    expected = ".am manifest or .mspl script"
+    binary = not_text(data, filename, expected)
+    if binary:
+        return [binary]
+    if not data.strip(b"\xef\xbb\xbf \t\r\n"):
+        return [_file_error(filename, f"the file is empty ({len(data)} bytes)",
+                            "an .am manifest starts with <?xml ...?> and <r:applicationManifest ...>; "
+                            "a script is MSPL code", "empty")]
+    head = data[:2000].decode("utf-8", errors="replace")
+    if looks_like_sip(head):
+        return [_sip_given(filename)]
     if p.suffix.lower() in _MANIFEST_SUFFIXES or _looks_like_xml(head):
         from .manifest import parse_manifest
         from .manifest.source import declared_encoding, decode

@@ -79,6 +79,21 @@ def _diagram(args, draw, what) -> None:
         draw(what).save(path)
 
 
+def _refuse_wrong_kind(data: bytes, name: str) -> None:
+    """A binary file or a manifest given as MESSAGE_FILE: say so, rather than a dozen header errors."""
+    from .check import not_text
+    from .errors import SipParseError
+
+    binary = not_text(data, name, "SIP message")
+    if binary:
+        raise SipParseError(binary)
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        raise SipParseError.at("this is an application manifest, not a SIP message: give it with --app",
+                               filename=name, line=1, column=1, code="manifest-given",
+                               hint="mspl-lite trace MESSAGE --app FILE.am; a message starts with a request "
+                                    "line (INVITE sip:bob@contoso.com SIP/2.0) or a status line (SIP/2.0 200 OK)")
+
+
 def apps_command(args, out: TextIO) -> int:
     """Print the chain like Get-CsServerApplication (or JSON rows with --json)."""
     fe = _front_end(args)
@@ -108,6 +123,7 @@ def trace_command(args, out: TextIO) -> int:
 
     name = display_path(args.message)
     data = read_input(args.message, limit=MAX_MESSAGE_FILE, what="SIP message", error=SipParseError, filename=name)
+    _refuse_wrong_kind(data, name)
     message = parse_message(data, filename=name)
     trace = fe.send(message)
     _diagram(args, transaction_diagram, trace)
