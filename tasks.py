@@ -1,54 +1,186 @@
 #!/usr/bin/env python3
 """One command to set up and open the series, one to set up and run every test.
 
-    python tasks.py lab     # make .venv, install requirements.txt, open the series in JupyterLab
-    python tasks.py test    # make .venv, install requirements.txt, run the whole test suite
+    python3 tasks.py lab              # make .venv, install requirements.txt, open the series
+    python3 tasks.py lab --reset 05   # put a fresh copy of notebook 05 in my-notebooks/, then open
+    python3 tasks.py test             # make .venv, add requirements-test.txt, run every test
 
-Works with nothing but Python 3.10+ on Linux, macOS and Windows: everything else goes into the
-project's own virtual environment (.venv), so no sudo and no system packages for the series.
-Extra arguments after `test` go to pytest (e.g. `python tasks.py test -k torture`).
+On Windows type `py tasks.py lab`. Works with nothing but Python 3.10+ on Linux, macOS and Windows:
+everything else goes into the project's own virtual environment (.venv), so no sudo and no system
+packages for the series. `lab` installs only what the series needs; `test` adds the test tools.
+Extra arguments after `test` go to pytest (e.g. `python3 tasks.py test -k torture`), after `lab`
+to JupyterLab (e.g. `--no-browser`).
+
+`lab` opens my-notebooks/, your working copy of notebooks/: edit, run and save there as you like.
+notebooks/ holds the tested originals and is never changed by JupyterLab, so neither your Python
+version, an autosave nor your own edits can make the tests fail or a `git pull` conflict.
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
+import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-STAMP = VENV / ".requirements.sha256"
+ORIGINALS = "notebooks"
+WORKING_COPY = "my-notebooks"
+START = "00-start-here.ipynb"
+#: What each command installs; the test file includes the series' one (`-r requirements.txt`).
+REQUIREMENTS = {"lab": "requirements.txt", "test": "requirements-test.txt"}
+#: Seconds JupyterLab gets to shut its kernels down after Ctrl+C before it is killed.
+STOP_TIMEOUT_S = 20
+#: Settings the project owns, merged by JupyterLab with the learner's: no "Jupyter news" pop-up.
+LAB_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
+                                                                  "checkForUpdates": False}}
 
 
-def venv_python() -> Path:
+class SetupError(Exception):
+    """Set-up cannot go on; the message says what to do."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The virtual environment
+
+
+def venv_python(venv: Path = VENV) -> Path:
     if os.name == "nt":
-        return VENV / "Scripts" / "python.exe"
-    return VENV / "bin" / "python"
+        return venv / "Scripts" / "python.exe"
+    return venv / "bin" / "python"
 
 
-def requirements_digest() -> str:
+def stamp_path(requirements: str, venv: Path = VENV) -> Path:
+    """The file recording which requirements are installed, written only once pip succeeded."""
+    return venv / f".{Path(requirements).stem}.sha256"
+
+
+def requirements_files(requirements: str, root: Path = ROOT) -> list[Path]:
+    """``requirements`` and every file it includes with ``-r``, in order."""
+    files, todo = [], [root / requirements]
+    while todo:
+        path = todo.pop(0)
+        if path in files or not path.exists():
+            continue
+        files.append(path)
+        for line in path.read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[0] in ("-r", "--requirement"):
+                todo.append(path.parent / parts[1])
+    return files
+
+
+def requirements_digest(requirements: str, root: Path = ROOT) -> str:
     h = hashlib.sha256()
-    for name in ("requirements.txt", "pyproject.toml"):
-        h.update((ROOT / name).read_bytes())
+    for path in [*requirements_files(requirements, root), root / "pyproject.toml"]:
+        h.update(path.name.encode() + b"\0")
+        if path.exists():
+            h.update(path.read_bytes())
     return h.hexdigest()
 
 
-def setup() -> Path:
-    """Create .venv and install requirements.txt into it, unless already up to date."""
+def venv_support_problem() -> str | None:
+    """What to install when this Python cannot make a virtual environment with pip, else None."""
+    try:
+        import ensurepip  # noqa: F401  (Debian and Ubuntu ship it in python3.X-venv, not with python3)
+        import venv  # noqa: F401
+    except ImportError:
+        return venv_install_advice()
+    return None
+
+
+def venv_install_advice() -> str:
+    v = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return ("This Python cannot create a virtual environment: its `venv` or `ensurepip` module is "
+            f"missing.\nOn Debian or Ubuntu, install it with:  sudo apt install python{v}-venv\n"
+            f"(python{v}-venv is the package for this Python, {v}; python3-venv installs the one for "
+            "the system's default python3). Elsewhere, install Python from python.org. "
+            "Then run the same command again.")
+
+
+def venv_problem(venv: Path = VENV) -> str | None:
+    """Why an existing ``venv`` is half-made and must be rebuilt, or None when it is usable.
+
+    An interrupted `python3 -m venv` leaves a folder without a Python or without pip; a Python
+    upgrade or a copied project leaves a Python that no longer starts. An interrupted pip install
+    is not a reason to rebuild: its stamp is missing, so the install simply runs again.
+    """
+    if not venv.exists():
+        return None
+    if not (venv / "pyvenv.cfg").exists():
+        return "it has no pyvenv.cfg"
+    py = venv_python(venv)
+    if not py.exists():
+        return f"it has no {py.relative_to(venv).as_posix()}"
+    try:
+        probe = subprocess.run([str(py), "-c", "import sys; assert sys.version_info >= (3, 10); import pip"],
+                               capture_output=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return f"its Python does not start ({err.__class__.__name__})"
+    if probe.returncode:
+        if b"pip" in probe.stderr:
+            return "it has no pip"
+        return "its Python does not start or is older than 3.10"
+    return None
+
+
+def create_venv(venv: Path = VENV) -> None:
+    """Make ``venv`` with pip; on failure remove what was made and say what to install."""
+    problem = venv_support_problem()
+    if problem:
+        raise SetupError(problem)
+    import venv as venv_module
+
+    print(f"Creating the virtual environment in {venv} ...", flush=True)
+    try:
+        venv_module.EnvBuilder(with_pip=True).create(venv)
+    except (subprocess.CalledProcessError, OSError) as err:
+        shutil.rmtree(venv, ignore_errors=True)
+        # Debian without python3.X-venv: ensurepip exists in name only and fails here.
+        raise SetupError(f"Creating {venv.name} failed ({err}).\n{venv_install_advice()}") from None
+    if venv_problem(venv):
+        shutil.rmtree(venv, ignore_errors=True)
+        raise SetupError(venv_install_advice())
+
+
+def ensure_venv(venv: Path = VENV) -> Path:
+    """A usable ``venv`` (rebuilt when half-made); returns its Python."""
+    problem = venv_problem(venv)
+    if problem:
+        print(f"{venv.name} is half-made ({problem}): rebuilding it ...", flush=True)
+        shutil.rmtree(venv)
+    if not venv.exists():
+        create_venv(venv)
+    return venv_python(venv)
+
+
+def needs_install(command: str, root: Path = ROOT, venv: Path = VENV) -> bool:
+    stamp = stamp_path(REQUIREMENTS[command], venv)
+    return not stamp.exists() or stamp.read_text().strip() != requirements_digest(REQUIREMENTS[command], root)
+
+
+def setup(command: str = "lab") -> Path:
+    """Make .venv and install what ``command`` needs into it, unless already up to date."""
     if sys.version_info < (3, 10):
         sys.exit(f"mspl-lite needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
-    py = venv_python()
-    if not py.exists():
-        print(f"Creating the virtual environment in {VENV} ...", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    digest = requirements_digest()
-    if not STAMP.exists() or STAMP.read_text().strip() != digest:
-        print("Installing requirements.txt (first run takes a few minutes) ...", flush=True)
+    try:
+        py = ensure_venv(VENV)
+    except SetupError as err:
+        sys.exit(str(err))
+    if needs_install(command):
+        requirements = REQUIREMENTS[command]
+        print(f"Installing {requirements} into .venv (the first time takes a few minutes) ...", flush=True)
         run([py, "-m", "pip", "install", "--disable-pip-version-check", "-q", "--upgrade", "pip"])
-        run([py, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", "requirements.txt"])
-        STAMP.write_text(digest)
+        run([py, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", requirements])
+        # Written last: an interrupted install has no stamp, so the next run installs again.
+        for name, included in REQUIREMENTS.items():
+            if ROOT / included in requirements_files(requirements):
+                stamp_path(included).write_text(requirements_digest(included))
     return py
 
 
@@ -59,27 +191,143 @@ def run(cmd, **kw) -> int:
     return rc
 
 
-def lab(args: list[str]) -> None:
-    py = setup()
-    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    if notebooks:
-        # Notebooks executed by a script are untrusted; trusting them shows their stored
-        # diagrams before the learner runs anything.
-        run([py, "-m", "jupyter", "trust", *notebooks])
-    start = notebooks[0].relative_to(ROOT).as_posix() if notebooks else "notebooks"
-    extra = []
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        extra.append("--allow-root")  # containers and workshop VMs often run as root; Jupyter refuses otherwise
-    run([py, "-m", "jupyterlab", f"--ServerApp.default_url=/lab/tree/{start}", *extra, *args])
+# ---------------------------------------------------------------------------------------------
+# The working copy
+
+
+def sync_working_copy(originals: Path, copy: Path) -> list[Path]:
+    """Copy into ``copy`` every notebook of ``originals`` it lacks; never overwrite one.
+
+    A notebook added upstream (by a `git pull`) arrives on the next run; a learner's copy, edited
+    or not, stays as it is. Returns the notebooks copied.
+    """
+    copy.mkdir(exist_ok=True)
+    added = []
+    for src in sorted(originals.glob("*.ipynb")):
+        dest = copy / src.name
+        if not dest.exists():
+            shutil.copy2(src, dest)
+            added.append(dest)
+    return added
+
+
+def reset_notebooks(originals: Path, copy: Path, names: list[str]) -> list[Path]:
+    """Replace the learner's copies of ``names`` ("05", "05-routing..." or a file name) with
+    fresh ones; the old copy is kept in ``copy``/.before-reset/. Returns the fresh copies."""
+    fresh = []
+    for name in names:
+        matches = sorted(originals.glob(f"{name}*.ipynb")) if name else []
+        if len(matches) != 1:
+            known = ", ".join(p.name[:2] for p in sorted(originals.glob("*.ipynb")))
+            what = "no notebook" if not matches else "more than one notebook"
+            raise SetupError(f"--reset {name}: {what} in {originals.name}/ starts with {name!r} "
+                             f"(give its number: {known})")
+        src = matches[0]
+        dest = copy / src.name
+        if dest.exists():
+            backup = copy / ".before-reset"
+            backup.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(dest), str(backup / src.name))
+        copy.mkdir(exist_ok=True)
+        shutil.copy2(src, dest)
+        fresh.append(dest)
+    return fresh
+
+
+def write_lab_overrides(prefix: Path) -> Path:
+    """Write the project's JupyterLab settings into the environment at ``prefix``.
+
+    overrides.d/ is where packages put their defaults (JupyterLab merges every file there); the
+    learner's own settings still win over these.
+    """
+    path = prefix / "share" / "jupyter" / "lab" / "settings" / "overrides.d" / "mspl-lite.json"
+    text = json.dumps(LAB_OVERRIDES, indent=2) + "\n"
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def lab_command(py: Path, start: str, extra: list[str]) -> list[str]:
+    """The JupyterLab command line, opening ``start`` (a path below the server's root)."""
+    cmd = [str(py), "-m", "jupyterlab",
+           # LabApp's own default_url wins over ServerApp.default_url, so it must be this one.
+           f"--LabApp.default_url=/lab/tree/{start}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
+        cmd.append("--allow-root")  # containers and workshop VMs often run as root; Jupyter refuses otherwise
+    return cmd + extra
+
+
+def serve(cmd: list[str], cwd: Path) -> int:
+    """Run JupyterLab until it ends or Ctrl+C; one Ctrl+C stops it cleanly, without a traceback.
+
+    Jupyter's own Ctrl+C handler asks "Shut down this Jupyter server (y/[n])?" and a second one
+    kills it without removing its runtime files. So on POSIX it runs in its own session, out of
+    the terminal's reach, and gets SIGTERM (its clean shutdown) when we get Ctrl+C, a hang-up or
+    SIGTERM. On Windows it shares the console and stops on the same Ctrl+C; we just wait.
+    """
+    posix = os.name != "nt"
+    proc = subprocess.Popen(cmd, cwd=cwd, start_new_session=posix)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    # Ctrl+C means stop, even where a shell started us with SIGINT ignored (a background job).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if posix:
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, stop)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        pass
+    print("\nStopping JupyterLab ...", flush=True)
+    if posix:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=STOP_TIMEOUT_S)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        pass  # it hangs, or a second Ctrl+C: do not wait any longer
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    print(f"JupyterLab stopped. Your notebooks stay in {WORKING_COPY}/; "
+          "`python3 tasks.py lab` opens them again.", flush=True)
+    return 0
+
+
+def lab(args: list[str], root: Path = ROOT) -> None:
+    parser = argparse.ArgumentParser(prog="tasks.py lab", add_help=False)
+    parser.add_argument("--reset", nargs="+", default=[], metavar="NN")
+    opts, extra = parser.parse_known_args(args)
+    py = setup("lab")
+    write_lab_overrides(VENV)
+    originals, copy = root / ORIGINALS, root / WORKING_COPY
+    try:
+        fresh = reset_notebooks(originals, copy, opts.reset)
+    except SetupError as err:
+        sys.exit(str(err))
+    added = sync_working_copy(originals, copy)
+    for path in fresh:
+        print(f"Fresh copy: {path.relative_to(root).as_posix()} (your old one is in "
+              f"{WORKING_COPY}/.before-reset/)", flush=True)
+    if added:
+        print(f"Copied {len(added)} notebook(s) into {WORKING_COPY}/, your working copy.", flush=True)
+    new = [*added, *fresh]
+    if new:
+        # A copy made by a script is untrusted; trusting the pristine copies shows their stored
+        # diagrams before the learner runs anything. Edited copies are trusted as JupyterLab saves them.
+        run([py, "-m", "jupyter", "trust", *new], stdout=subprocess.DEVNULL)
+    sys.exit(serve(lab_command(py, f"{WORKING_COPY}/{START}", extra), root))
 
 
 def test(args: list[str]) -> None:
-    py = setup()
+    py = setup("test")
     run([py, "-m", "pytest", *args])
 
 
 def main(argv: list[str]) -> None:
-    commands = {"lab": lab, "test": test, "setup": lambda a: setup()}
+    commands = {"lab": lab, "test": test, "setup": lambda a: setup(a[0] if a and a[0] in REQUIREMENTS else "test")}
     if not argv or argv[0] not in commands:
         print(__doc__)
         sys.exit(2)

@@ -36,7 +36,7 @@ from mspl_lite.sip import get_parameter_value, get_uri, parse_message  # noqa: E
 try:
     import sipmessage
 except ImportError:  # pragma: no cover - the bench needs its baseline
-    sys.exit("sipmessage is not installed: .venv/bin/pip install -r requirements.txt")
+    sys.exit("sipmessage is not installed: .venv/bin/pip install -r requirements-test.txt")
 
 
 def _crlf(text: str) -> bytes:

@@ -85,6 +85,25 @@ def test_differences_name_the_stale_cell_and_show_a_diff():
     assert "execution count 1 stored, 2 in a fresh run" in tool.differences(stored, fresh)[0]
 
 
+def test_unnormalised_says_exactly_what_was_stored():
+    nb = {"metadata": {"widgets": {"state": {}}, "language_info": {"name": "python", "version": "3.11.7"}},
+          "cells": [{"cell_type": "markdown", "id": "m", "metadata": {}, "source": ""},
+                    {"cell_type": "code", "id": "c7", "execution_count": 1, "source": "",
+                     "metadata": {"execution": {}},
+                     "outputs": [{"output_type": "display_data", "metadata": {},
+                                  "data": {"text/plain": "x", tool.WIDGET_VIEW: {"model_id": "f"}}},
+                                 {"output_type": "stream", "name": "stdout", "text": "a\n"},
+                                 {"output_type": "stream", "name": "stdout", "text": "b\n"}]}]}
+    assert tool.unnormalised(nb) == [
+        "metadata.widgets: widget state stored",
+        "metadata.language_info.version 3.11.7 stored (JupyterLab writes the kernel's Python version "
+        "on save; it is not stored)",
+        "cell 1 (id c7): execution timing stored (metadata.execution)",
+        "cell 1 (id c7): a widget view stored in its outputs",
+        "cell 1 (id c7): a stream stored in chunks (consecutive ones are merged)"]
+    assert tool.unnormalised(tool.normalize(nb)) == []
+
+
 # --- the stored notebooks ------------------------------------------------------------------------
 
 def test_the_series_exists():
@@ -97,7 +116,9 @@ def test_the_series_exists():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_stored_notebook_is_normalised_and_run_top_to_bottom(path: Path):
     nb = _load(path)
-    assert tool.normalize(nb) == nb, "re-run tools/notebooks.py: widget state, timing or widget views stored"
+    found = tool.unnormalised(nb)
+    assert not found, (f"{path.name} is not as tools/notebooks.py stores it: " + "; ".join(found)
+                       + ". Re-run tools/notebooks.py (did JupyterLab save it? open my-notebooks/ instead)")
     counts = [c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code"]
     assert counts == list(range(1, len(counts) + 1)), "every code cell run once, in order, by tools/notebooks.py"
 

@@ -71,6 +71,9 @@ def normalize(nb: dict) -> dict:
     meta.pop("widgets", None)
     info = meta.get("language_info")
     if isinstance(info, dict):
+        # Dropped, not ignored: it is the Python of whoever ran the notebook last (3.10 on one
+        # laptop, 3.12 on the next), says nothing about the lesson, and stored it would change
+        # the file, and conflict on `git pull`, every time someone else re-ran the series.
         info.pop("version", None)
     for cell in nb.get("cells", []):
         cmeta = cell.get("metadata", {})
@@ -97,6 +100,42 @@ def merge_streams(outputs: list[dict]) -> list[dict]:
         else:
             merged.append(out)
     return merged
+
+
+def _cell_name(i: int, cell: dict) -> str:
+    return f"cell {i} (id {cell['id']})" if cell.get("id") else f"cell {i}"
+
+
+def unnormalised(nb: dict) -> list[str]:
+    """What exactly in ``nb`` is not as tools/notebooks.py stores it ([] when normalised)."""
+    found = []
+    meta = nb.get("metadata", {})
+    if "widgets" in meta:
+        found.append("metadata.widgets: widget state stored")
+    info = meta.get("language_info")
+    version = info.get("version") if isinstance(info, dict) else None
+    if version is not None:
+        found.append(f"metadata.language_info.version {version} stored (JupyterLab writes the kernel's "
+                     "Python version on save; it is not stored)")
+    for i, cell in enumerate(nb.get("cells", [])):
+        name = _cell_name(i, cell)
+        keys = [k for k in _TIMING_KEYS if k in cell.get("metadata", {})]
+        if keys:
+            found.append(f"{name}: execution timing stored (metadata.{', metadata.'.join(keys)})")
+        if cell.get("cell_type") != "code":
+            continue
+        outputs = cell.get("outputs", [])
+        if any(WIDGET_VIEW in (o.get("data") or {}) for o in outputs):
+            found.append(f"{name}: a widget view stored in its outputs")
+        if any("transient" in o for o in outputs):
+            found.append(f"{name}: transient output ids stored")
+        if any(o.get("output_type") == "error" and normalize_output(o) != o for o in outputs):
+            found.append(f"{name}: a full traceback stored (only its last line is kept)")
+        if len(merge_streams(copy.deepcopy(outputs))) != len(outputs):
+            found.append(f"{name}: a stream stored in chunks (consecutive ones are merged)")
+    if not found and normalize(nb) != nb:
+        found.append("not as tools/notebooks.py stores it")
+    return found
 
 
 def _output_text(output: dict) -> str:
@@ -127,16 +166,18 @@ def differences(stored: dict, fresh: dict, *, context: int = 2, limit: int = 3) 
     a, b = _comparable(normalize(stored)), _comparable(normalize(fresh))
     if [i for i, _, _ in a] != [i for i, _, _ in b]:
         return ["the code cells differ (was the notebook edited while it ran?)"]
+    cells = stored.get("cells", [])
     found = []
     for (i, count_a, outs_a), (_, count_b, outs_b) in zip(a, b):
+        name = _cell_name(i, cells[i])
         if count_a != count_b:
-            found.append(f"cell {i}: execution count {count_a} stored, {count_b} in a fresh run "
+            found.append(f"{name}: execution count {count_a} stored, {count_b} in a fresh run "
                          "(the notebook was not run top to bottom by this tool)")
         elif outs_a != outs_b:
             diff = difflib.unified_diff("\n".join(outs_a).splitlines(), "\n".join(outs_b).splitlines(),
                                         "stored", "fresh run", n=context, lineterm="")
             body = "\n".join("      " + line for line in list(diff)[:40])
-            found.append(f"cell {i}: outputs differ\n{body}")
+            found.append(f"{name}: outputs differ\n{body}")
         if len(found) >= limit:
             found.append("... (more cells differ)")
             break
@@ -199,9 +240,7 @@ def _job(path_text: str, check: bool) -> tuple[str, str, list[str], float]:
     if check:
         stored = json.loads(path.read_text(encoding="utf-8"))
         found = differences(stored, fresh)
-        if normalize(stored) != stored:
-            found.append("stored metadata not normalised (saved widget state, timing or widget views): "
-                         "re-run tools/notebooks.py")
+        found += [f"{what}: re-run tools/notebooks.py" for what in unnormalised(stored)]
         return path.name, "stale" if found else "fresh", found, time.perf_counter() - start
     write(path, fresh)
     return path.name, "written", [], time.perf_counter() - start

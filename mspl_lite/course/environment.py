@@ -13,7 +13,7 @@ from typing import Callable
 
 __all__ = ["Check", "EnvironmentReport", "environment_check", "CHECKS"]
 
-_SETUP = "python tasks.py lab"
+_SETUP = "python3 tasks.py lab"
 
 
 @dataclass(frozen=True, slots=True)

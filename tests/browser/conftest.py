@@ -61,7 +61,7 @@ def missing_requirements() -> list[str]:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         missing.append("the playwright package is missing from this Python: "
-                       "`pip install -r requirements.txt` (it pins playwright)")
+                       "`pip install -r requirements-test.txt` (it pins playwright)")
     return missing
 
 
@@ -182,7 +182,7 @@ def copy_series(dest: Path) -> Path:
 
 
 def trust_series(notebooks: Path, env: dict) -> None:
-    """Trust the copied notebooks as `python tasks.py lab` does, so stored diagrams show on opening."""
+    """Trust the copied notebooks as `python3 tasks.py lab` does, so stored diagrams show on opening."""
     paths = sorted(str(p) for p in notebooks.glob("*.ipynb"))
     if not paths:
         return

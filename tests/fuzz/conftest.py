@@ -1,7 +1,7 @@
 """Hypothesis profiles for the fuzz suite: short and deterministic by default, long with --fuzz-long.
 
 The default profile ("short") keeps the whole suite well under a minute in the normal
-`python tasks.py test` run and draws the same examples on every run (derandomize), so a failure
+`python3 tasks.py test` run and draws the same examples on every run (derandomize), so a failure
 there is reproducible by running it again. `pytest tests/fuzz --fuzz-long` loads "long": thousands of
 random examples per target, for a developer before a release (MSPL_FUZZ_EXAMPLES changes how many).
 Neither profile keeps an example database: nothing is written into the repository; a failure is

@@ -1,0 +1,168 @@
+"""tasks.py, the two commands a learner types: the working copy, the set-up's repair of a
+half-made .venv, and `lab` landing on notebook 00 and stopping cleanly on one Ctrl+C."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+import tasks  # noqa: E402
+
+
+def _notebook(text: str) -> str:
+    return json.dumps({"cells": [{"cell_type": "markdown", "id": "a", "metadata": {}, "source": text}],
+                       "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+@pytest.fixture
+def series(tmp_path: Path) -> Path:
+    (tmp_path / "notebooks").mkdir()
+    for name in ("00-start-here.ipynb", "05-routing-with-proxyrequest.ipynb"):
+        (tmp_path / "notebooks" / name).write_text(_notebook(name))
+    return tmp_path
+
+
+# --- the working copy ----------------------------------------------------------------------------
+
+def test_working_copy_gets_new_notebooks_and_never_overwrites_an_edited_one(series: Path):
+    originals, copy = series / "notebooks", series / "my-notebooks"
+    assert len(tasks.sync_working_copy(originals, copy)) == 2
+    (copy / "00-start-here.ipynb").write_text("my edits")
+    (originals / "11-new-upstream.ipynb").write_text(_notebook("new"))       # a git pull
+    assert tasks.sync_working_copy(originals, copy) == [copy / "11-new-upstream.ipynb"]
+    assert (copy / "00-start-here.ipynb").read_text() == "my edits"
+
+
+def test_reset_gives_a_fresh_copy_and_keeps_the_old_one(series: Path):
+    originals, copy = series / "notebooks", series / "my-notebooks"
+    tasks.sync_working_copy(originals, copy)
+    (copy / "05-routing-with-proxyrequest.ipynb").write_text("my edits")
+    assert tasks.reset_notebooks(originals, copy, ["05"]) == [copy / "05-routing-with-proxyrequest.ipynb"]
+    assert (copy / "05-routing-with-proxyrequest.ipynb").read_text() == \
+        (originals / "05-routing-with-proxyrequest.ipynb").read_text()
+    assert (copy / ".before-reset" / "05-routing-with-proxyrequest.ipynb").read_text() == "my edits"
+    with pytest.raises(tasks.SetupError, match=r"--reset 42: no notebook .* \(give its number: 00, 05\)"):
+        tasks.reset_notebooks(originals, copy, ["42"])
+
+
+def test_overrides_turn_the_news_off_without_touching_the_learners_settings(tmp_path: Path):
+    path = tasks.write_lab_overrides(tmp_path)
+    assert path == tmp_path / "share/jupyter/lab/settings/overrides.d/mspl-lite.json"
+    assert json.loads(path.read_text())["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+
+
+def test_lab_opens_notebook_00_through_labapp_default_url():
+    cmd = tasks.lab_command(Path("py"), "my-notebooks/00-start-here.ipynb", ["--no-browser"])
+    assert "--LabApp.default_url=/lab/tree/my-notebooks/00-start-here.ipynb" in cmd
+    assert cmd[-1] == "--no-browser"
+
+
+# --- the virtual environment ---------------------------------------------------------------------
+
+def test_a_missing_or_healthy_venv_needs_no_rebuild(tmp_path: Path):
+    assert tasks.venv_problem(tmp_path / "none") is None
+    assert tasks.venv_problem(Path(sys.prefix)) is None                 # the one running this test
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX venv layout")
+def test_a_half_made_venv_is_detected(tmp_path: Path):
+    venv = tmp_path / ".venv"
+    venv.mkdir()
+    assert tasks.venv_problem(venv) == "it has no pyvenv.cfg"
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    assert tasks.venv_problem(venv) == "it has no bin/python"
+    (venv / "bin").mkdir()
+    # An interrupted ensurepip: a Python that starts but has no pip.
+    fake = venv / "bin" / "python"
+    fake.write_text("#!/bin/sh\necho \"ModuleNotFoundError: No module named 'pip'\" >&2\nexit 1\n")
+    fake.chmod(0o755)
+    assert tasks.venv_problem(venv) == "it has no pip"
+    fake.write_text("#!/bin/sh\nexit 1\n")                            # a Python that no longer starts
+    assert tasks.venv_problem(venv) == "its Python does not start or is older than 3.10"
+
+
+def test_an_interrupted_install_leaves_no_stamp_so_it_installs_again(tmp_path: Path, monkeypatch):
+    root = tmp_path
+    (root / "pyproject.toml").write_text("[project]\n")
+    (root / "requirements.txt").write_text("-e .\n")
+    (root / "requirements-test.txt").write_text("-r requirements.txt\npytest\n")
+    venv = root / ".venv"
+    venv.mkdir()
+    assert tasks.needs_install("lab", root, venv) and tasks.needs_install("test", root, venv)
+    assert tasks.requirements_files("requirements-test.txt", root) == [
+        root / "requirements-test.txt", root / "requirements.txt"]
+    tasks.stamp_path("requirements.txt", venv).write_text(tasks.requirements_digest("requirements.txt", root))
+    assert not tasks.needs_install("lab", root, venv) and tasks.needs_install("test", root, venv)
+    (root / "requirements.txt").write_text("-e .\nipywidgets\n")       # the series' pins change
+    assert tasks.needs_install("lab", root, venv)
+
+
+def test_missing_venv_support_says_which_package_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ensurepip", None)                 # Debian without python3.X-venv
+    problem = tasks.venv_support_problem()
+    v = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert problem and f"sudo apt install python{v}-venv" in problem
+
+
+# --- the server: lands on 00, stops on one Ctrl+C -----------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Ctrl+C is a SIGINT to the terminal's process group on POSIX")
+def test_lab_lands_on_notebook_00_and_one_ctrl_c_stops_it_cleanly(series: Path, tmp_path: Path):
+    pytest.importorskip("jupyterlab")
+    (series / "my-notebooks").mkdir()
+    shutil.copy(series / "notebooks" / "00-start-here.ipynb", series / "my-notebooks")
+    state = tmp_path / "state"
+    env = dict(os.environ, **{k: str(state / k.lower()) for k in (
+        "JUPYTER_RUNTIME_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR",
+        "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR")})
+    port, token = _free_port(), secrets.token_hex(16)
+    cmd = tasks.lab_command(Path(sys.executable), "my-notebooks/00-start-here.ipynb", [
+        "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"])
+    script = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import tasks; sys.exit(tasks.serve({cmd!r}, {str(series)!r}))"
+    # Its own process group, so that the SIGINT below reaches it as a terminal's Ctrl+C would.
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        opener = urllib.request.build_opener(urllib.request.HTTPRedirectHandler())
+        deadline, final = time.monotonic() + 90, None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with opener.open(f"http://127.0.0.1:{port}/?token={token}", timeout=5) as resp:
+                    final = resp.geturl()
+                break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.5)
+        assert final is not None, "JupyterLab did not answer"
+        assert final.split("?")[0] == f"http://127.0.0.1:{port}/lab/tree/my-notebooks/00-start-here.ipynb"
+        runtime = state / "jupyter_runtime_dir"
+        assert list(runtime.glob("jpserver-*")), "the server writes its runtime files"
+        os.killpg(proc.pid, signal.SIGINT)                              # one Ctrl+C
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0
+        assert "Traceback" not in out and "KeyboardInterrupt" not in out and "(y/[n])" not in out
+        assert out.rstrip().splitlines()[-1].startswith("JupyterLab stopped.")
+        assert not list(runtime.glob("jpserver-*")), "runtime files left behind"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
