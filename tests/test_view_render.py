@@ -110,3 +110,14 @@ def test_another_renderer_can_be_chosen_for_a_comparison(monkeypatch):
     assert Path(find_renderer()).name == "dot"
     svg = transaction_diagram(fx.proxy_trace()).svg()
     assert "graphviz-pure" not in svg and "<title>h4</title>" in svg
+
+
+def test_notebook_bundle_has_an_img_picture_with_a_text_alternative():
+    import base64
+    import re
+    d = transaction_diagram(fx.proxy_trace())
+    page = d._repr_mimebundle_()["text/html"]
+    src = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', page).group(1)
+    assert base64.b64decode(src).decode("utf-8") == d.svg()   # the same picture, shown untrusted too
+    alt = re.search(r'alt="([^"]*)"', page).group(1)
+    assert d.title.split()[0] in alt and alt == d._repr_mimebundle_()["text/html"].split('alt="')[1].split('"')[0]

@@ -186,3 +186,16 @@ def test_a_response_filter_that_excludes_the_status_is_said_in_the_box():
     nodes = dot_nodes(transaction_diagram(retarget).source)
     app = next(a for a in nodes.values() if "RedirectImRetarget" in a.get("label", ""))
     assert "response 200 not seen: responseFilter excludes it" in fx.text_of(app["label"])
+
+
+def test_a_changed_body_is_wrapped_not_cut_where_the_evidence_is():
+    """06's comparison cut "body now: ..._ht..." exactly where the link a filter must see begins."""
+    from types import SimpleNamespace
+
+    from mspl_lite.view.trace_diagram import change_lines
+
+    body = "Have a look at _http://www.fabrikam.com/offer_ before Friday"
+    changes = SimpleNamespace(request_uri_changed=False, body_changed=True, body_after=body, headers=[])
+    lines = change_lines(changes)
+    assert "".join(lines).replace(" ", "").find("_http://www.fabrikam.com/offer_") >= 0
+    assert all(len(line) <= 48 for line in lines)

@@ -66,3 +66,23 @@ def test_the_manifest_names_in_the_script_lab_and_filter_explorer_read_whole():
     for control in (lab.method_names, lab.reason_codes, explorer.method_names, explorer.reason_codes):
         assert control.description in ("methodNames", "reasonCodes")
         assert control.style.description_width == "initial"
+
+
+def test_widget_bundle_stores_a_static_preview_of_the_first_state():
+    import ipywidgets as W
+    from mspl_lite.view.widgets.common import widget_bundle
+    ui = W.VBox([W.Textarea(value="if (sipRequest) { Respond(403); }"), W.Button(description="Run <it>")])
+    data = widget_bundle(ui, "ScriptLab")
+    data = data[0] if isinstance(data, tuple) else data
+    page = data["text/html"]
+    assert "run this cell" in page and "Respond(403);" in page and "Run &lt;it&gt;" in page
+    assert page == (lambda b: b[0] if isinstance(b, tuple) else b)(widget_bundle(ui, "ScriptLab"))["text/html"]
+
+
+def test_the_stored_preview_leaves_out_how_long_a_run_took():
+    """The preview is stored in the notebook and compared by nbval: "ran in 18 ms" would differ per run."""
+    lab = ScriptLab()
+    bundle = lab._repr_mimebundle_()
+    page = (bundle[0] if isinstance(bundle, tuple) else bundle)["text/html"]
+    assert lab.status.value.startswith("ran in")
+    assert "ran in" not in page and "ms</div>" not in page

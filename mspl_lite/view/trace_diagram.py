@@ -127,7 +127,8 @@ def change_lines(changes, width: int = 48) -> list[str]:
         out.append(short(f"Request-URI -> {changes.request_uri_after}", width))
     if changes.body_changed:
         after = " ".join((changes.body_after or "").split())
-        out.append(short(f'body now: "{after}"', width))
+        # Wrapped, not cut: the new body is the evidence (06 shows the link a filter must see).
+        out += wrap(f'body now: "{after}"', width, max_lines=3)
     out += [short(str(h), width) for h in changes.headers]
     return out
 

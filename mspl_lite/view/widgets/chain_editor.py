@@ -23,7 +23,7 @@ from ...frontend import Chain, FrontEnd, sample_path
 from ..chain_diagram import chain_diagram
 from ..ladder import ladder_diagram
 from ..trace_diagram import outcome_line, transaction_diagram
-from .common import choice_buttons, clean, diagram_html, error_html, sample_messages, shielded, widget_bundle
+from .common import LIVE_ONLY, choice_buttons, clean, diagram_html, error_html, sample_messages, shielded, widget_bundle
 
 __all__ = ["ChainEditor"]
 
@@ -51,7 +51,7 @@ class ChainEditor:
                                                                f"; they are: {', '.join(self._samples)}"))
         self.message_picker = W.Dropdown(options=list(self._samples), value=message, description="message")
         self.view = choice_buttons(["transaction", "ladder", "chain"], "transaction", "diagram")
-        self.status = W.Label(value="")
+        self.status = W.Label(value="").add_class(LIVE_ONLY)  # timings: not in the stored preview
         self.path = W.HTML(value="")
         self.result = W.HTML(value="")
         self.last_trace = None

@@ -22,7 +22,7 @@ from ...text import lone_surrogate, replace_lone_surrogates, shown
 __all__ = [
     "OWN_MESSAGE", "WHOLE_LABEL", "sample_messages", "choice_buttons", "inline_svg", "diagram_html", "pre",
     "diagnostics_html", "error_html", "critical_errors_html", "build_manifest",
-    "manifest_xml", "run_cell_note", "widget_bundle", "WidgetBox", "clean", "shielded", "MAX_SHOWN_TEXT",
+    "manifest_xml", "run_cell_note", "widget_bundle", "preview_html", "WidgetBox", "clean", "shielded", "MAX_SHOWN_TEXT",
 ]
 
 #: A widget shows at most this many characters of one text (a log, an error): a learner's 1 MB
@@ -213,12 +213,68 @@ def run_cell_note(name: str, what: str = "the widget") -> str:
     return f"{name}: run this cell to use {what} (widgets need a live kernel)"
 
 
+_MUTED = "color:#555;border:1px solid #bbb;border-radius:3px;padding:1px 6px;margin:2px;display:inline-block"
+
+
+#: The class of a widget that only a live kernel shows (left out of the stored preview).
+LIVE_ONLY = "mspl-live-only"
+
+
+def _preview(widget) -> str:
+    """The HTML of what ``widget`` shows now, drawn without a kernel: text boxes as <pre>, buttons and
+    choices as inert labels (the chosen one in bold), HTML as itself, containers in order. A widget
+    with the class LIVE_ONLY (a status line saying how long a run took) is left out: the preview
+    is stored in the notebook and must be the same on every run."""
+    if LIVE_ONLY in getattr(widget, "_dom_classes", ()):
+        return ""
+    desc = getattr(widget, "description", "") or ""
+    head = f"<b>{html.escape(clean(desc))}</b> " if desc else ""
+    if isinstance(widget, W.Box):
+        inner = "".join(_preview(child) for child in widget.children)
+        flow = "flex-direction:row;flex-wrap:wrap;gap:4px" if isinstance(widget, W.HBox) else "flex-direction:column"
+        return f'<div style="display:flex;{flow}">{inner}</div>'
+    if isinstance(widget, (W.HTML, W.HTMLMath)):
+        return f"<div>{head}{clean(widget.value)}</div>"
+    if isinstance(widget, W.Label):
+        return f"<div>{html.escape(clean(widget.value))}</div>"
+    if isinstance(widget, (W.Textarea, W.Text)):
+        return f"<div>{head}{pre(widget.value)}</div>"
+    if isinstance(widget, W.Button):
+        return f'<span style="{_MUTED}">{html.escape(clean(desc))}</span>'
+    if isinstance(widget, (W.ToggleButtons, W.Dropdown, W.RadioButtons, W.Select)):
+        chosen = widget.label
+        items = "".join(f'<span style="{_MUTED}{";font-weight:bold;color:#000" if lab == chosen else ""}">'
+                        f"{html.escape(clean(str(lab)))}</span>"
+                        for lab in (widget._options_labels if isinstance(widget, W.ToggleButtons) else [chosen]))
+        return f"<div>{head}{items}</div>"
+    if isinstance(widget, (W.Checkbox, W.ToggleButton)):
+        return f'<div>{"&#9746;" if widget.value else "&#9744;"} {html.escape(clean(desc))}</div>'
+    if hasattr(widget, "value"):
+        return f"<div>{head}{html.escape(clean(str(widget.value)))}</div>"
+    return ""
+
+
+def preview_html(ui, name: str) -> str:
+    """A static picture of the widget's first state, with the invitation to run the cell.
+
+    JupyterLab with a live kernel shows the widget view instead (its mime type ranks first);
+    nbviewer, GitHub and a notebook opened without a kernel show this. Deterministic.
+    """
+    note = html.escape(run_cell_note(name))
+    return (f'<div class="mspl-widget-preview" role="img" aria-label="{html.escape(name)}: a preview of the '
+            f'widget as it starts">'
+            f'<p style="margin:2px 0"><i>Preview: {note}.</i></p>'
+            f'<div style="border:1px dashed #999;padding:6px;opacity:0.85">{_preview(ui)}</div></div>')
+
+
 def widget_bundle(ui, name: str, **kwargs):
-    """The display bundle of the widget whose controls are ``ui``, its plain text run_cell_note(name)."""
+    """The display bundle of the widget whose controls are ``ui``: its plain text run_cell_note(name),
+    and a text/html preview of its first state for a reader without a kernel."""
     bundle = ui._repr_mimebundle_(**kwargs)
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     if isinstance(data, dict) and "text/plain" in data:
         data["text/plain"] = run_cell_note(name)
+        data["text/html"] = preview_html(ui, name)
     return bundle
 
 

@@ -17,7 +17,7 @@ import ipywidgets as W
 from ...frontend import FrontEnd, load_lab
 from ..compare import compare_diagram
 from ..verdict import verdict
-from .common import (WHOLE_LABEL, build_manifest, choice_buttons, clean, diagram_html, error_html, sample_messages,
+from .common import (LIVE_ONLY, WHOLE_LABEL, build_manifest, choice_buttons, clean, diagram_html, error_html, sample_messages,
                      shielded, widget_bundle)
 
 __all__ = ["CompareLab", "redirect_script"]
@@ -60,7 +60,7 @@ class CompareLab:
                                          style={"description_width": LABEL_WIDTH})
         self.target = W.Text(value=target, description="sends to", style=WHOLE_LABEL, layout=W.Layout(width="360px"))
         self.verdict = W.HTML(value="")
-        self.status = W.Label(value="")
+        self.status = W.Label(value="").add_class(LIVE_ONLY)  # timings: not in the stored preview
         self.result = W.HTML(value="")
         self.traces: tuple | None = None
         self.last_error: BaseException | None = None

@@ -18,7 +18,7 @@ from ...errors import InputError
 from ...frontend import FrontEnd, load_lab
 from ..ladder import ladder_diagram
 from ..trace_diagram import outcome_line, transaction_diagram
-from .common import (OWN_MESSAGE, WHOLE_LABEL, build_manifest, choice_buttons, clean, critical_errors_html,
+from .common import (LIVE_ONLY, OWN_MESSAGE, WHOLE_LABEL, build_manifest, choice_buttons, clean, critical_errors_html,
                      diagnostics_html, diagram_html, error_html, pre, sample_messages, shielded, widget_bundle)
 
 __all__ = ["ScriptLab", "DEFAULT_SCRIPT"]
@@ -74,7 +74,7 @@ class ScriptLab:
         self.message = W.Textarea(value=text, layout=W.Layout(width="100%", height="160px"))
         self.view = choice_buttons(["transaction", "ladder"], "transaction", "diagram")
         self.run_button = W.Button(description="Run", button_style="primary", icon="play")
-        self.status = W.Label(value="")
+        self.status = W.Label(value="").add_class(LIVE_ONLY)  # timings: not in the stored preview
         self.result = W.HTML(value="")
         self.last_trace = None
         self.last_error: BaseException | None = None
