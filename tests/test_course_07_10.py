@@ -3,6 +3,7 @@ that fixes them, the capstone battery tells good from bad applications, the widg
 browser, and the notebooks keep the series' shape."""
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -400,6 +401,33 @@ def test_capstone_names_the_first_failing_case_and_its_hint(manifest, exceptions
     assert not feedback.passed
     assert failing in feedback.message and hint in feedback.hint
     assert any(line.startswith("FAIL") and failing in line for line in feedback.details)
+
+
+# Case 6 with ignoreCase already set: the learner compares the caller with == instead of looking it up.
+_COMPARED = _broken("        if (exceptions[caller].caller != null) {",
+                    '        if (caller == "terrya@contoso.com") {')
+
+
+@pytest.mark.parametrize("manifest, exceptions, failing, hint, not_in_hint", [
+    (_COMPARED, capstone.REFERENCE_EXCEPTIONS, "in capitals", 'already has keyColumnName="caller" and ignoreCase',
+     'give the exceptions file ignoreCase'),
+    (_broken('ignoreCase="true"', 'ignoreCase="false"'), capstone.REFERENCE_EXCEPTIONS, "in capitals",
+     'give the exceptions file ignoreCase="true"', "already"),
+    (capstone.REFERENCE_MANIFEST, "kima@contoso.com,colleague\n", "Terry (on the exception list) calls Jenny",
+     "no line for terrya@contoso.com", "look the caller up"),
+    (capstone.REFERENCE_MANIFEST.replace('methodNames="INVITE"', 'methodNames="INVITE,MESSAGE"').replace(
+        '    if (sipRequest.Method != "INVITE") {\n        return;\n    }\n', ""),
+     capstone.REFERENCE_EXCEPTIONS, "IM to Jenny", 'lets IMs in (methodNames="INVITE,MESSAGE")',
+     "only calls are forwarded: methodNames"),
+])
+def test_capstone_hints_look_at_the_learners_manifest_first(manifest, exceptions, failing, hint, not_in_hint):
+    feedback = capstone.check_capstone(manifest, exceptions)
+    assert not feedback.passed and failing in feedback.message
+    assert hint in feedback.hint and not_in_hint not in feedback.hint
+    failed = [line for line in feedback.details if line.startswith("FAIL") and failing in line][0]
+    assert hint in failed       # the report's line and the bench show the same hint
+    index = next(i for i, case in enumerate(capstone.CASES) if failing in case.name)
+    assert html.escape(hint) in case_html(manifest, exceptions, index)
 
 
 @pytest.mark.parametrize("manifest, exceptions, message, hint", [

@@ -4,6 +4,8 @@
     check_exercise("3.1", my_script)     # Passed, or Not yet with a hint that says what to fix
     show_solution("3.1")                 # collapsed until clicked
     environment_check()                  # what to fix before the series works
+    self_check("5.a")                    # a "predict the trace" question, answered in place
+    progress()                           # the exercises and self-checks passed, across the series
 
 The notebooks hold the story; this package holds the machinery (one module per idea):
 
@@ -17,6 +19,8 @@ The notebooks hold the story; this package holds the machinery (one module per i
     snippets.py              try_script: run a few lines of MSPL on a course message
     exercises.py             the registry and check_exercise
     solutions.py             the solutions and show_solution
+    self_check.py            the self-checks of notebooks 01-10 and the final quiz
+    progress.py              progress(): what a learner passed, kept outside the repository
     environment.py           environment_check
     widgets.py               the small widgets of notebooks 01, 03 and 04
     workshop_widgets.py      the widgets of notebooks 08, 09 and 10
@@ -25,11 +29,14 @@ from .exercises import EXERCISES, Exercise, check_exercise
 from .feedback import Feedback
 from .messages import MESSAGE_NAMES, course_message, message_text
 from .snippets import try_script
+from .progress import progress
+from .self_check import self_check
 from .solutions import SOLUTIONS, Solution, show_solution
 
 __all__ = [
     "check_exercise", "show_solution", "environment_check", "Feedback", "Solution", "Exercise",
-    "EXERCISES", "SOLUTIONS", "course_message", "message_text", "MESSAGE_NAMES", "try_script",
+    "EXERCISES", "SOLUTIONS", "course_message", "message_text", "MESSAGE_NAMES", "try_script", "self_check",
+    "progress",
 ]
 
 

@@ -22,7 +22,7 @@ case deterministic. An empty hours.txt (the task caught mid-write) counts as off
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from ..errors import InputError, RegistrationRefused
@@ -61,10 +61,53 @@ class Case:
     expect: str                      # "untouched" | "rings" | "delegate" | "voicemail"
     callee: str                      # the user@host whose endpoints ring when untouched
     hint: str                        # what to look at when this case fails
+    #: the hint for this learner's manifest and list, or None for ``hint``: a hint must not ask for
+    #: what the manifest already has (ignoreCase when it is set)
+    diagnose: Callable[[Any, str], str | None] | None = None
+
+    def hint_for(self, manifest, exceptions_text: str) -> str:
+        """The hint, after looking at the learner's manifest and exception list."""
+        return (self.diagnose(manifest, exceptions_text) if self.diagnose else None) or self.hint
 
 
 def _call(callee: str, caller: str = _BEN, **kw):
     return lambda: variant("invite-jennyl", callee=callee, caller=caller, **kw)
+
+
+def _exception_list_hint(manifest, exceptions_text: str) -> str | None:
+    """The caller on the list is not let through: is the list or the file element the reason?"""
+    listed = {line.split(",", 1)[0].strip().casefold() for line in exceptions_text.splitlines()}
+    if "terrya@contoso.com" not in listed:
+        return ("your exception list has no line for terrya@contoso.com: add the line "
+                "\"terrya@contoso.com,CEO\" (caller, reason)")
+    exceptions = manifest.files.get("exceptions")
+    if exceptions is not None and exceptions.key_column is None:
+        return ('your exceptions file has no keyColumnName, so exceptions[caller] finds nothing: add '
+                'keyColumnName="caller" to its <r:file> element')
+    return None
+
+
+def _capitals_hint(manifest, exceptions_text: str) -> str | None:
+    """The caller in capitals is not let through: ask for ignoreCase only when it is not set."""
+    exceptions = manifest.files.get("exceptions")
+    if exceptions is None or not exceptions.ignore_case:
+        return None
+    if exceptions.key_column != "caller":
+        return (f'your exceptions file ignores case, but it is keyed on "{exceptions.key_column}": the lookup '
+                'exceptions[caller] needs keyColumnName="caller"')
+    return ('your exceptions file already has keyColumnName="caller" and ignoreCase="true", so a lookup '
+            "exceptions[caller] ignores case: the capitals get lost elsewhere. Look the caller up in the file "
+            "(exceptions[GetUserAtHost(sipMessage.From)].caller != null) rather than comparing strings with == "
+            "(case-sensitive, decision D14) or EqualString(..., false)")
+
+
+def _calls_only_hint(manifest, exceptions_text: str) -> str | None:
+    """The IM was forwarded: is it the filter or the script?"""
+    methods = manifest.request_filter.method_names
+    if "MESSAGE" in methods:
+        return (f'your requestFilter lets IMs in (methodNames="{",".join(sorted(methods))}"): only calls are '
+                'forwarded, so use methodNames="INVITE" (and test the Method)')
+    return None
 
 
 def _reinvite():
@@ -82,15 +125,16 @@ CASES: tuple[Case, ...] = (
          _call("sip:jennyl@contoso.com", caller='"Terry Adams" <sip:terrya@contoso.com>'), "untouched",
          "jennyl@contoso.com",
          "look the caller up: exceptions[GetUserAtHost(sipMessage.From)].caller != null means 'let it ring'; and "
-         "terrya@contoso.com must be a line of your exception list"),
+         "terrya@contoso.com must be a line of your exception list", _exception_list_hint),
     Case("after hours: Ben calls Adam", "closed", _call("sip:adamb@contoso.com"), "voicemail", "adamb@contoso.com",
          f"after hours, ProxyRequest(\"{VOICE_MAIL}\") for calls to adamb@contoso.com: his desk phone must not ring"),
     Case("after hours: Terry (on the exception list) calls Adam", "closed",
          _call("sip:adamb@contoso.com", caller='"Terry Adams" <sip:terrya@contoso.com>'), "untouched",
-         "adamb@contoso.com", "test the exception list before you send a call to voice mail"),
+         "adamb@contoso.com", "test the exception list before you send a call to voice mail", _exception_list_hint),
     Case("after hours: TerryA@CONTOSO.COM (the exception, in capitals) calls Jenny", "closed",
          _call("sip:jennyl@contoso.com", caller=_TERRY_CAPS), "untouched", "jennyl@contoso.com",
-         "users type addresses as they like: give the exceptions file ignoreCase=\"true\" (with keyColumnName)"),
+         "users type addresses as they like: give the exceptions file ignoreCase=\"true\" (with keyColumnName)",
+         _capitals_hint),
     Case("after hours: a caller from the PSTN (From: <tel:+14255550123>) calls Jenny", "closed",
          _call("sip:jennyl@contoso.com", caller=_PSTN), "delegate", "jennyl@contoso.com",
          "a tel: URI has no user@host: GetUserAtHost returns null, and exceptions[null] stops the script; "
@@ -106,24 +150,27 @@ CASES: tuple[Case, ...] = (
          "hours[0] of an empty file is null: treat a missing state as office hours, and never pass null on"),
     Case("after hours: Ben's IM to Jenny", "closed", lambda: variant("im-nuriag", callee="sip:jennyl@contoso.com",
                                                                      caller=_BEN),
-         "untouched", "jennyl@contoso.com", "only calls are forwarded: methodNames=\"INVITE\" (and test the Method)"),
+         "untouched", "jennyl@contoso.com", "only calls are forwarded: methodNames=\"INVITE\" (and test the Method)",
+         _calls_only_hint),
 )
 
 
 @dataclass(frozen=True, slots=True)
 class CaseResult:
-    """What one case gave: passed or not, a sentence, the hint, and the trace (None if nothing ran)."""
+    """What one case gave: passed or not, a sentence, the hint for this application, and the trace
+    (None if nothing ran)."""
 
     case: Case
     passed: bool
     what: str
     trace: Any = None
+    hint: str = ""               # the case's hint after looking at the learner's manifest (when it failed)
 
     def line(self) -> str:
         """The case's line of the report: ok or FAIL, its name, what happened, and the hint when it failed."""
         mark = "ok  " if self.passed else "FAIL"
         text = f"{mark} {self.case.name}: {self.what}"
-        return text if self.passed else f"{text}\n       hint: {self.case.hint}"
+        return text if self.passed else f"{text}\n       hint: {self.hint or self.case.hint}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,10 +225,18 @@ def application_problem(manifest_text: Any, exceptions_text: Any) -> Problem | N
 
 def run_case(manifest_text: str, exceptions_text: str, case: Case) -> CaseResult:
     """Register the application in a fresh Front End with hours.txt as the case says, send the case's message."""
+    manifest = _manifest(manifest_text, exceptions_text, case.hours)
+    result = _run(manifest, case)
+    if result.passed:
+        return result
+    return replace(result, hint=case.hint_for(manifest, exceptions_text))
+
+
+def _run(manifest, case: Case) -> CaseResult:
     from ..frontend import FrontEnd
 
     fe = FrontEnd()
-    fe.register(_manifest(manifest_text, exceptions_text, case.hours))
+    fe.register(manifest)
     trace = fe.send(case.message())
     hop = trace.hop(APP)
     crit = [c for c in trace.critical_errors if c.app == APP]
@@ -230,7 +285,7 @@ def check_capstone(manifest_text: Any, exceptions_text: Any) -> Problem | Passed
     lines = tuple(r.line() for r in results)
     if failed:
         first = failed[0]
-        hint = first.case.hint
+        hint = first.hint or first.case.hint
         if first.what.startswith("critical error"):
             crit = [c for c in first.trace.critical_errors if c.app == APP][0]
             if not crit.message.startswith(("null", "EqualString", "GetUserAtHost")):

@@ -93,6 +93,9 @@ def exercise_check(exercise: str) -> Callable[[Callable[..., Problem | Passed]],
         def judged(*answer: Any) -> Feedback:
             verdict = check(*answer)
             if isinstance(verdict, Passed):
+                from .progress import record_pass
+
+                record_pass("exercises", exercise)   # for progress(): notebooks run in separate kernels
                 return Feedback(exercise=exercise, passed=True, message=verdict.message, details=verdict.details)
             return Feedback(exercise=exercise, passed=False, message=verdict.message, hint=verdict.hint,
                             details=verdict.details)

@@ -215,7 +215,7 @@ def case_html(manifest_text: str, exceptions_text: str, index: int) -> str:
     verdict = "passes" if result.passed else "fails"
     parts.append(f"<p><b>This case {verdict}:</b> {_esc(result.what)}</p>")
     if not result.passed:
-        parts.append(f"<p><b>Hint:</b> {_esc(case.hint)}</p>")
+        parts.append(f"<p><b>Hint:</b> {_esc(result.hint or case.hint)}</p>")
     log = [str(entry) for entry in result.trace.log]
     if log:
         parts.append("<p><b>Log</b></p>" + pre("\n".join(log)))

@@ -1,0 +1,45 @@
+"""Helpers of notebook 11 (bring your own): run the command line in a scratch folder.
+
+    files = ScratchFolder()                  # a temporary folder, outside the repository
+    files.write("my-message.sip", text)      # SIP text is stored with CRLF line ends
+    files.cli("check", "my-broken.am")       # prints what `mspl-lite check` prints; returns its status
+
+Files the notebook writes go to the scratch folder, so running it leaves nothing in notebooks/ and the
+command line prints the short names the learner gave.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["ScratchFolder"]
+
+
+class ScratchFolder:
+    """A temporary folder where the notebook writes the learner's files and runs `mspl-lite`."""
+
+    def __init__(self) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="mspl-byo-"))
+
+    def write(self, name: str, text: str) -> Path:
+        """Write ``text`` as ``name``; a .sip file gets CRLF line ends, as SIP requires."""
+        if name.endswith(".sip"):
+            text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+        target = self.path / name
+        target.write_bytes(text.encode("utf-8"))
+        return target
+
+    def cli(self, *args: str | os.PathLike) -> int:
+        """Run ``mspl-lite ARGS`` with this folder as working directory; return its exit status."""
+        from ..cli import main
+
+        here = os.getcwd()
+        os.chdir(self.path)
+        try:
+            return main([os.fspath(a) for a in args])
+        finally:
+            os.chdir(here)
+
+    def __repr__(self) -> str:
+        return "<ScratchFolder: a temporary folder for your files>"
