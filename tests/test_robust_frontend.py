@@ -177,10 +177,12 @@ def test_ten_thousand_via_and_route_headers_go_through_in_linear_time():
         extra += tuple(f"Route: <sip:192.0.2.{i % 250}:5061;lr>" if i % 2 else "Route: <sip:fe01.contoso.com;lr>"
                        for i in range(count))
         text = request("MESSAGE", "sip:jennyl@contoso.com", extra=extra)
-        started = time.perf_counter()
-        trace = FrontEnd().send(text)
-        trace.text()
-        return time.perf_counter() - started
+        best = float("inf")
+        for _ in range(3):  # best of three: one run of the small case is ~10 ms, easily doubled by noise
+            started = time.perf_counter()
+            FrontEnd().send(text).text()
+            best = min(best, time.perf_counter() - started)
+        return best
 
     small, large = timed(1_000), timed(10_000)
     assert large < 10
