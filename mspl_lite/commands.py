@@ -62,8 +62,57 @@ def _front_end(args) -> FrontEnd:
     fe = FrontEnd(getattr(args, "lab", None))
     for spec in getattr(args, "app", None) or []:
         path, priority = parse_app_spec(spec)
-        fe.register(path, priority)
+        try:
+            fe.register(path, priority)
+        except InputError as err:
+            # Only a file the loader refused is looked at again: a good manifest is read once.
+            _refuse_wrong_app(path, err)
+            raise
     return fe
+
+
+def _refuse_wrong_app(path: str, err: InputError) -> None:
+    """A SIP message or a lab file given with --app: name what it is (rather than "stray characters
+    before the root element") and where it goes on the command line. Returns when it is neither."""
+    from .check import looks_like_sip
+    from .errors import ManifestError
+    from .text import MAX_MANIFEST_FILE, display_path, read_input
+
+    name = display_path(path)
+    try:   # the file the loader just read: regular and bounded, or err already says why not
+        data = read_input(path, limit=MAX_MANIFEST_FILE, what="manifest", filename=name)
+    except InputError:
+        return
+    head = data[:2000].decode("utf-8", errors="replace")
+    start = len(head) - len(head.lstrip("\ufeff \t\r\n"))
+    line = head.count("\n", 0, start) + 1          # the first line that is not blank, quoted
+    line_start = head.rfind("\n", 0, start) + 1
+    column = start - line_start + 1
+    first = head[line_start:].split("\n", 1)[0].rstrip("\r")[:200]
+    if looks_like_sip(head):
+        raise ManifestError.at("this is a SIP message, not an application manifest: give it as MESSAGE_FILE",
+                               filename=name, line=line, column=column, source=first, code="sip-message-given",
+                               hint="mspl-lite trace MESSAGE_FILE --app FILE.am: the message comes first, "
+                                    "each --app names an .am manifest") from err
+    if _is_lab(data):
+        raise ManifestError.at("this is a lab file, not an application manifest: give it with --lab",
+                               filename=name, line=line, column=column, source=first, code="lab-given",
+                               hint="mspl-lite trace MESSAGE_FILE --app FILE.am --lab LAB.toml") from err
+
+
+def _is_lab(data: bytes) -> bool:
+    """True when ``data`` is TOML with a [pool] table, as every lab file has (labfile.py)."""
+    import tomllib
+
+    from .text import MAX_LAB_FILE
+
+    if len(data) > MAX_LAB_FILE:
+        return False
+    try:
+        table = tomllib.loads(data.decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError, RecursionError):   # TOMLDecodeError is a ValueError
+        return False
+    return isinstance(table.get("pool"), dict)
 
 
 def _warn(fe: FrontEnd, err: TextIO | None) -> None:

@@ -41,10 +41,39 @@ def test_every_exercise_of_the_notebooks_is_in_the_key_with_text_and_solution(tm
     for exercise, i in checks.items():
         solution = cells[i - 2]
         assert solution["cell_type"] == "code" and solution["source"].strip(), exercise
-        # The exercise's own text comes first, as the notebook words it.
-        text = cells[i - 3]
-        assert text["cell_type"] == "markdown" and re.search(rf"Exercise {re.escape(exercise)}\b|The brief",
-                                                             text["source"]), exercise
+        # The exercise's own text comes first, as the notebook words it, then the cells it gives.
+        heading = next(j for j in range(i - 1, -1, -1) if cells[j]["cell_type"] == "markdown"
+                       and re.search(rf"Exercise {re.escape(exercise)}\b|The brief", cells[j]["source"]))
+        assert heading < i - 2, exercise
+
+
+def _starter_cells() -> dict[str, str]:
+    """The cell a learner edits for each exercise: the notebook's code cell that calls check_exercise."""
+    found = {}
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            source = "".join(cell["source"])
+            for exercise in re.findall(r'check_exercise\("(\d+\.\d+)"', source) if cell["cell_type"] == "code" else ():
+                found.setdefault(exercise, source)
+    return found
+
+
+def test_the_exercise_text_in_code_cells_is_in_the_key(tmp_path):
+    """The comments of a starting cell ("# your code here: (Call-ID, From tag, To tag)") are part of the
+    task, and so are the cells that show what to work on (7.3's watchers, 8.1's trace)."""
+    cells = generate(tmp_path)["cells"]
+    markdown = "\n".join(c["source"] for c in cells if c["cell_type"] == "markdown")
+    code = [c["source"] for c in cells if c["cell_type"] == "code"]
+    starters = _starter_cells()
+    comments = {e: re.findall(r"(?:#|//|<!--) *your code here[^\n]*", s) for e, s in starters.items()}
+    assert sum(map(len, comments.values())) >= 10   # the notebooks do word their tasks there
+    for exercise, found in comments.items():
+        for comment in found:
+            assert comment in markdown, (exercise, comment)
+    assert "# the application that sent the INVITE out of the server" in markdown   # 8.1's answer dict
+    assert "<!-- your code here: the elements of the manifest" in markdown           # the capstone's
+    assert any("ben_trace()" in c for c in code) and any("response_path_front_end()" in c for c in code)
+    assert not any(c.lstrip().startswith("show_solution(") for c in code)
 
 
 def test_the_key_runs_top_to_bottom_and_every_check_passes(tmp_path, monkeypatch):

@@ -80,3 +80,28 @@ def test_closed_pipe_ends_quietly(args):
     finally:
         os.close(write_end)
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize("command", ["trace", "apps"])
+def test_message_given_with_app_says_it_is_the_message_file(capsys, command):
+    args = ["trace", MESSAGE] if command == "trace" else ["apps"]
+    assert main(args + ["--app", MESSAGE]) == 1
+    err = capsys.readouterr().err
+    assert "invite-jennyl.sip:1:1: error: this is a SIP message, not an application manifest: give it as " \
+           "MESSAGE_FILE" in err
+    assert "INVITE sip:" in err and "stray characters" not in err
+
+
+def test_lab_file_given_with_app_says_give_it_with_lab(capsys):
+    assert main(["trace", MESSAGE, "--app", str(DATA / "lab.toml") + "@3"]) == 1
+    err = capsys.readouterr().err
+    assert "lab.toml:1:1: error: this is a lab file, not an application manifest: give it with --lab" in err
+    assert "--lab LAB.toml" in err
+
+
+def test_a_broken_manifest_with_app_keeps_the_loaders_own_error(tmp_path, capsys):
+    broken = tmp_path / "broken.am"
+    broken.write_text("pool = 3\n", encoding="utf-8")   # TOML, but no [pool] table: not a lab
+    assert main(["apps", "--app", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert "stray characters before the root element" in err and "lab file" not in err

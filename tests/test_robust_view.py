@@ -23,16 +23,12 @@ from mspl_lite.view.render import RenderFailed, render
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _frontend_support import im  # noqa: E402
+import view_fixtures as fx  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache(monkeypatch):
-    monkeypatch.delenv(render_module.RENDERER_ENV, raising=False)
-    render_module._render_cached.cache_clear()
-    yield
-    render_module._render_cached.cache_clear()
+_fresh_cache = fx.fresh_render_cache   # autouse: graphviz-pure, an empty render cache
 
 
 def _forking_trace(branches: int):

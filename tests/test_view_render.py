@@ -18,12 +18,7 @@ import view_fixtures as fx  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache(monkeypatch):
-    monkeypatch.delenv(render_module.RENDERER_ENV, raising=False)
-    render_module._render_cached.cache_clear()
-    yield
-    render_module._render_cached.cache_clear()
+_fresh_cache = fx.fresh_render_cache   # autouse: graphviz-pure, an empty render cache
 
 
 def test_graphviz_pure_is_found_next_to_this_python():

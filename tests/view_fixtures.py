@@ -6,8 +6,22 @@ RetargetRequest()s it, so that IIMFilter and DefaultRouting still run.
 """
 from __future__ import annotations
 
+import pytest
+
 from mspl_lite.frontend.trace import Branch, Changes, Hop, LogLine, Note, Outcome, ResponseHop, Trace
+from mspl_lite.view import render as render_module
 from mspl_lite.view.style import style_of as styles  # noqa: F401  (the tests read node styles with it)
+
+@pytest.fixture(autouse=True)
+def fresh_render_cache(monkeypatch):
+    """Every test renders with graphviz-pure (no $MSPL_LITE_DOT) and an empty render cache, so a test
+    that changes the renderer cannot hand its SVG to the next. A module that wants it binds it:
+    ``_fresh_cache = fx.fresh_render_cache``."""
+    monkeypatch.delenv(render_module.RENDERER_ENV, raising=False)
+    render_module._render_cached.cache_clear()
+    yield
+    render_module._render_cached.cache_clear()
+
 
 MESSAGE = (
     "MESSAGE sip:terrya@contoso.com SIP/2.0\r\n"

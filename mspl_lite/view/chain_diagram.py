@@ -20,7 +20,7 @@ from . import style as st
 from .dot import DotWriter, label, short, wrap
 from .render import Diagram
 
-__all__ = ["chain_diagram", "chain_rows"]
+__all__ = ["chain_diagram", "chain_rows", "chain_alt", "chain_description"]
 
 # Methods named in a requestFilter, used to say "all but REGISTER" rather than list 14 names.
 _METHODS = ("ACK", "BENOTIFY", "BYE", "CANCEL", "INFO", "INVITE", "MESSAGE", "NOTIFY", "OPTIONS", "PRACK",
@@ -114,7 +114,7 @@ def chain_diagram(chain_or_frontend: Any, *, title: str | None = None) -> Diagra
     pool = getattr(getattr(chain_or_frontend, "chain", chain_or_frontend), "pool", None) or getattr(lab, "pool", "")
     heading = title or (f"Server applications of {pool}" if pool else "Server applications")
     legend = ("rounded: built-in; square, heavy border: custom (MSPL); dashed grey: disabled; "
-              "green: where requests leave the server; built-in order as Gg182575 lists it (D10)")
+              "\"exit of\" (green): where requests leave the server; built-in order as Gg182575 lists it (D10)")
     graph = dict(st.GRAPH, label=label(heading, "priority 0 runs first", small=[legend]))
     w = DotWriter("chain", graph, st.NODE, st.EDGE)
     w.node("arrive", label=label("a request arrives", small=["from a client, another pool or the Edge"]),
@@ -158,4 +158,38 @@ def chain_diagram(chain_or_frontend: Any, *, title: str | None = None) -> Diagra
             w.same_rank([node_id, exit_id])
             exits += 1
     return Diagram(kind="chain", title=heading, source=w.text(),
-                   size=f"{len(rows)} applications, {exits} exits")
+                   size=f"{len(rows)} applications, {exits} exits",
+                   alt=chain_alt(heading, rows), description=chain_description(rows, exit_names))
+
+
+def chain_alt(heading: str, rows: list[dict]) -> str:
+    """The chain in one sentence: how many applications, the custom and the disabled ones by name."""
+    custom = [f"{r['name']} at {r['priority']}" for r in rows if not r["builtin"]]
+    disabled = [r["name"] for r in rows if not r["enabled"]]
+    text = f"Chain diagram: {heading}, {len(rows)} applications in priority order, 0 runs first"
+    text += f"; custom: {', '.join(custom)}" if custom else "; all built-in"
+    if disabled:
+        text += f"; disabled: {', '.join(disabled)}"
+    return st.alt_text(text + ".")
+
+
+def chain_description(rows: list[dict], exit_names: dict[str, str] | None = None) -> tuple[str, ...]:
+    """One line per application, in the order the request meets them: priority, name, built-in or
+    custom, enabled or disabled, critical, filters, and where it sends requests out of the server."""
+    exit_names = exit_names or {}
+    lines = []
+    for row in rows:
+        kind = _kind_words(row) + (f" ({short(row['role'], 90)})" if row["role"] else "")
+        parts = [kind, "enabled" if row["enabled"] else "disabled: requests pass it by"]
+        if row["critical"]:
+            parts.append("critical")
+        parts += row["filters"]
+        if row["exits"]:
+            parts.append("sends requests out to " + ", ".join(
+                st.EXIT_KINDS[k] + (f" ({short(exit_names[k], 60)})" if k in exit_names else "") for k in row["exits"]))
+        if row["order_guessed"]:
+            parts.append("its place in the order is inferred (D10)")
+        if row["below_default_routing"]:
+            parts.append("below DefaultRouting, where Dn439078 says it must not be (D52)")
+        lines.append(st.description_line(f"{row['priority']} {row['name']}: " + "; ".join(parts)))
+    return tuple(lines)

@@ -16,12 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..frontend.trace import Trace
+from . import style as st
 from .dot import html_escape, short, wrap
 from .render import Diagram
 from .trace_diagram import (MAX_DRAWN_BRANCHES, answering_branch, change_lines, drawn_branches, first_router,
                             request_line, response_action, sender_name)
 
-__all__ = ["Step", "ladder_steps", "lifelines", "ladder_diagram", "session_ladder"]
+__all__ = ["Step", "ladder_steps", "lifelines", "ladder_diagram", "session_ladder", "ladder_alt",
+           "ladder_description"]
 
 _PASSING = ("passed",)
 _FONT = "Helvetica, Arial, sans-serif"
@@ -271,14 +273,12 @@ def _draw(heading: str, lanes: list[tuple[str, str]], steps: list[Step]) -> Diag
     width = xs[-1] + _HEAD_W // 2 + _MARGIN
     top = 74
     height = top + 16 + _ROW * len(steps) + 24
+    alt, description = ladder_alt(heading, lanes, steps), ladder_description(lanes, steps)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="{_FONT}" role="img">',
-        f"<title>{html_escape('SIP ladder: ' + heading)}</title>",
-        # The description (for screen readers) cuts each step: a step may quote a 1 MB reason phrase.
-        "<desc>" + html_escape("; ".join(f"{lanes[s.source][0]} -> {lanes[s.target][0]}: {short(s.text, 200)}"
-                                         if s.kind != "note" else f"{lanes[s.source][0]}: {short(s.text, 200)}"
-                                         for s in steps)) + "</desc>",
+        f"<title>{html_escape('SIP ladder: ' + heading)}</title>",   # its name; the alt says more
+        "<desc>" + html_escape("; ".join(description)) + "</desc>",
         '<defs><marker id="req" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
         'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="black"/></marker>'
         '<marker id="resp" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
@@ -321,4 +321,24 @@ def _draw(heading: str, lanes: list[tuple[str, str]], steps: list[Step]) -> Diag
     out.append("</svg>")
     svg = "\n".join(out) + "\n"
     size = f"{len(lanes)} lifelines, {sum(1 for s in steps if s.kind != 'note')} messages"
-    return Diagram(kind="ladder", title=heading, source=svg, size=size, fmt="svg")
+    return Diagram(kind="ladder", title=heading, source=svg, size=size, fmt="svg", alt=alt, description=description)
+
+
+def ladder_alt(heading: str, lanes: list[tuple[str, str]], steps: list[Step]) -> str:
+    """The ladder in one sentence: what it shows, how many messages, between which lifelines."""
+    messages = sum(1 for s in steps if s.kind != "note")
+    return st.alt_text(f"SIP ladder diagram: {heading}; {messages} messages between "
+                       + ", ".join(name for name, _ in lanes) + ".")
+
+
+def ladder_description(lanes: list[tuple[str, str]], steps: list[Step]) -> tuple[str, ...]:
+    """Every row of the ladder in order, numbered as drawn: who sends what to whom (request or
+    response), and what an application did (a note). Each row is cut: it may quote a 1 MB reason phrase."""
+    lines = []
+    for n, s in enumerate(steps, 1):
+        if s.kind == "note":
+            text = f"{n}. {lanes[s.source][0]}: {s.text}"
+        else:
+            text = f"{n}. {s.kind} {lanes[s.source][0]} -> {lanes[s.target][0]}: {s.text}"
+        lines.append(st.description_line(text))
+    return tuple(lines)

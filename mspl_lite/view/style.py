@@ -1,7 +1,10 @@
 """The visual vocabulary shared by every diagram: what "ran", "did not run", "decided" look like.
 
-Accessibility rule (issue 4): colour is never the only signal. Each state has a line style or
-a border weight AND words in the label; the colours only repeat what the text already says.
+Accessibility rule (issues 4 and 10): colour is never the only signal. Each state has a line
+style, a border weight or a double border AND words in the label; the colours only repeat what
+the text already says (tests/test_view_accessibility.py strips the colours from the DOT and
+still tells every state apart). Every diagram also carries a text alternative built from the
+data it draws: a short ``alt`` and a long description (render.Diagram).
 """
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ __all__ = [
     "FONT", "GRAPH", "NODE", "EDGE", "WHY_SHORT", "why_short", "EXIT_KINDS",
     "ran_node", "skipped_node", "decided_node", "changed_node", "exit_node",
     "request_edge", "unused_edge", "route_edge", "response_edge", "style_of",
-    "DIM_TEXT", "DIFF_COLOR", "CUSTOM_FILL", "LEGEND",
+    "DIM_TEXT", "DIFF_COLOR", "CUSTOM_FILL", "LEGEND", "ALT_CHARS", "DESCRIPTION_LINE_CHARS", "alt_text",
+    "description_line",
 ]
 
 FONT = "Helvetica"
@@ -46,8 +50,31 @@ EXIT_KINDS = {
     "uri": "an address",
 }
 
-LEGEND = ("solid box: ran; dashed grey box: did not run (reason inside); thick box: decided; "
-          "hollow arrows: the response")
+LEGEND = ("solid box: ran; double border: ran and changed the request; dashed grey box: did not run "
+          "(reason inside); thick box: decided; hollow arrows: the response")
+
+#: Characters of a diagram's alt text (decision D118). A screen reader reads an alt in one breath and
+#: cannot pause inside it, so it is one sentence [inferred]; everything else is in the long
+#: description, so a cut alt loses nothing (it ends in "...").
+ALT_CHARS = 200
+#: Characters of one line of a long description: a step may quote a 1 MB reason phrase or body,
+#: while the longest real line (DefaultRouting in the chain: role, filters, two exits, a note) is
+#: about 330.
+DESCRIPTION_LINE_CHARS = 400
+
+
+def alt_text(text: str) -> str:
+    """``text`` on one line, at most ALT_CHARS characters (cut with '...')."""
+    from .dot import short
+
+    return short(text, ALT_CHARS)
+
+
+def description_line(text: str) -> str:
+    """One line of a long description: on one line, at most DESCRIPTION_LINE_CHARS characters."""
+    from .dot import short
+
+    return short(text, DESCRIPTION_LINE_CHARS)
 
 
 def why_short(why: str | None, outcome_kind: str | None = None) -> str:
@@ -68,9 +95,9 @@ def ran_node(builtin: bool) -> dict:
 
 
 def changed_node(builtin: bool) -> dict:
-    """Ran and changed the request (the label says what changed)."""
+    """Ran and changed the request: a double border (the label says what changed)."""
     return {"style": _style("rounded" if builtin else "", "filled"), "fillcolor": "#e6f0fa", "color": "black",
-            "penwidth": 1.2}
+            "penwidth": 1.2, "peripheries": 2}
 
 
 def decided_node(builtin: bool) -> dict:

@@ -1,14 +1,17 @@
 """The transaction diagram: one request's path over the chain, the exit it took, the response back.
 
 Reading guide (also the diagram's legend): the request enters at the top (the sender) and goes
-down the chain, one box per application in priority order. A solid box ran; a dashed grey box
-did not, and says why (its filter, already routed above, disabled, not reached). The thick box
+down the chain, one box per application in priority order. A solid box ran (a double border:
+it changed the request, and says what); a dashed grey box did not, and says why (its filter,
+already routed above, disabled, not reached). The thick box
 decided: it routed, answered or dropped the request. When nobody answered and another
 application took the request over (a failover: ExumRouting sends an unanswered call to voice
 mail), that application is thick too, marked FAILOVER, and a "failover" arrow leads to it from the
 application that routed first. The request leaves the server through a green exit beside the
 application that sent it. The final response climbs back up on the
 right-hand side with hollow arrowheads, through the applications that saw it, to the sender.
+
+The same Trace gives the diagram's text alternative (trace_alt, trace_description; decision D118).
 
 Truth rule: every mark comes from the Trace. Applications after the deciding one are drawn
 as not run because their Hop says ``ran=False`` (``why="routed"``), never by position.
@@ -23,7 +26,7 @@ from .render import Diagram
 
 __all__ = ["transaction_diagram", "draw_trace", "MAX_DRAWN_BRANCHES", "drawn_branches", "request_line", "sender_name", "answering_branch",
            "change_lines", "destination_name", "outcome_line", "response_action", "first_router",
-           "failover_words"]
+           "failover_words", "trace_alt", "trace_description", "hop_words"]
 
 _PASSING = ("", "passed it on", "passed on", "passed")
 
@@ -335,5 +338,79 @@ def transaction_diagram(trace: Trace, *, title: str | None = None) -> Diagram:
     graph = dict(st.GRAPH, label=label(heading, *lines, small=[st.LEGEND]))
     w = DotWriter("transaction", graph, st.NODE, st.EDGE)
     draw_trace(w, trace)
-    return Diagram(kind="transaction", title=heading, source=w.text(), size=f"{len(w.nodes)} nodes")
+    return Diagram(kind="transaction", title=heading, source=w.text(), size=f"{len(w.nodes)} nodes",
+                   alt=trace_alt(trace, heading), description=trace_description(trace))
+
+
+# ---------------------------------------------------------------------------------------------
+# The text alternative: what the diagram draws, in words, from the same Trace
+
+
+def trace_alt(trace: Trace, heading: str | None = None) -> str:
+    """The transaction in one sentence: the request, its sender, the outcome, how many applications ran."""
+    ran = sum(1 for h in trace.hops if h.ran)
+    return st.alt_text(f"Transaction diagram: {heading or request_line(trace)} from {sender_name(trace)}. "
+                       f"{outcome_line(trace)}. {ran} of {len(trace.hops)} applications ran.")
+
+
+def hop_words(trace: Trace, i: int) -> str:
+    """What the diagram says of hop ``i``: 'priority name: ran: ...' / 'DECIDED: ...' / 'not run: why'."""
+    hop = trace.hops[i]
+    decider = _decider_index(trace)
+    failover = _decider_index(trace, trace.outcome.decided_by) if trace.outcome.failed_over else None
+    parts = []
+    if hop.ran:
+        what = hop.action or hop.effect or "passed on"
+        parts.append(f"{'FAILOVER' if i == failover else 'DECIDED' if i == decider else 'ran'}: {what}")
+        if hop.changes is not None and not hop.changes.empty:
+            parts.append("changed: " + ", ".join(change_lines(hop.changes, 120)))
+        parts += [f"CRITICAL ERROR{f' line {c.line}' if c.line else ''}: {short(c.message, 120)}"
+                  for c in hop.critical_errors[:2]]
+        fault = hop.sentence.find("the handler raised ") if hop.effect == "dispatched" else -1
+        if fault >= 0:
+            parts.append("MANAGED CODE FAULT: " + short(hop.sentence[fault + len("the handler raised "):], 120))
+        if hop.disabled_after:
+            parts.append("now disabled (10 critical errors)")
+    else:
+        parts.append(f"not run: {st.why_short(hop.why, trace.outcome.kind)}")
+    response = next((r for r in trace.responses if r.app == hop.app), None)
+    note = _response_note(response)
+    if note:
+        parts.append(note)
+    tag = _kind_tag(hop, hop.uri).strip()
+    return st.description_line(f"{hop.priority} {hop.app}{' ' + tag if tag else ''}: " + "; ".join(parts))
+
+
+def _branch_words(trace: Trace, b: Branch) -> str:
+    got = ", ".join(f"{s} {r}" for s, r in b.responses) or "nothing came back"
+    where = b.party or st.EXIT_KINDS.get(b.kind, b.kind)
+    text = f"{b.sent_by} sent the {trace.method or 'request'} out to {where} ({st.EXIT_KINDS.get(b.kind, b.kind)}, " \
+           f"{short(b.target, 80)}): got {got}"
+    return st.description_line(text + ("; cancelled by the server" if b.cancelled else ""))
+
+
+def trace_description(trace: Trace) -> tuple[str, ...]:
+    """The diagram in reading order: the sender, each application top to bottom, where the request
+    went (the branches the picture draws, and how many it leaves out), the response back up."""
+    lines = [st.description_line(f"{sender_name(trace)} sends {request_line(trace)}")]
+    lines += [hop_words(trace, i) for i in range(len(trace.hops))]
+    drawn = drawn_branches(trace, answering_branch(trace))
+    lines += [_branch_words(trace, trace.branches[i]) for i in drawn]
+    hidden = len(trace.branches) - len(drawn)
+    if hidden:
+        lines.append(f"... {hidden} more branches, not drawn (see trace.text())")
+    o = trace.outcome
+    if not trace.branches and o.kind == "proxied" and o.destination:
+        lines.append(st.description_line(f"{o.decided_by} sent the request out to {o.destination}"))
+    if o.kind == "dropped":
+        lines.append(st.description_line("request dropped: " + (o.client_experience or
+                                                               "no response reaches the sender")))
+    if o.status is not None:
+        through = [r.app for r in trace.responses if r.ran]
+        lines.append(st.description_line(
+            f"the response {o.status} {o.reason or ''}".rstrip() + " goes back to the sender"
+            + (f" through {', '.join(through)}" if through else "")))
+    if o.client_experience and o.kind != "dropped":
+        lines.append(st.description_line(f"the sender: {o.client_experience}"))
+    return tuple(lines)
 
