@@ -14,7 +14,7 @@ branches is the one decision D66 states.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Iterable
+from typing import Any, Iterable, Protocol, Sequence
 
 from ..errors import UsageError
 from ..sip import parse_message
@@ -26,7 +26,7 @@ from .lab import (Acp, Endpoint, ExchangeUm, Gateway, Partner, Pool, TrustedAppl
 from .trace import Branch
 from .application_pool import deliver_to_application, explain_rejections, platform_match
 
-__all__ = ["REASONS", "resolve", "deliver", "deliver_route", "forward_copy", "best_response", "ucma_match",
+__all__ = ["REASONS", "Downstream", "resolve", "deliver", "deliver_route", "forward_copy", "best_response", "ucma_match",
            "ucma_notes"]
 
 #: The reason phrases of the statuses the lab's parties answer with (RFC 3261 21).
@@ -223,16 +223,29 @@ def deliver(target: Target, request: Any, ctx: RequestContext, sent_by: str) -> 
     return Branch(responses=(), note="nobody in the lab answers at this address: the transaction times out", **kw)
 
 
-def deliver_route(route: Route, ctx: RequestContext, sent_by: str, attempt: int = 0) -> list[Branch]:
+class Downstream(Protocol):
+    """Real parties beside the simulated ones (mspl_lite.wire): ``deliver`` gets every copy of one
+    attempt at once (a fork rings in parallel) and returns, per copy, the Branch of what really came
+    back, or None for a target it leaves to the simulation (the lab's 192.0.2.x parties)."""
+
+    def deliver(self, copies: Sequence[tuple[Target, Any]], ctx: RequestContext,
+                sent_by: str) -> Sequence[Branch | None]: ...
+
+
+def deliver_route(route: Route, ctx: RequestContext, sent_by: str, attempt: int = 0,
+                  downstream: Downstream | None = None) -> list[Branch]:
     """Send ``ctx.request`` to every target of ``route`` at once: one Branch each (its ``attempt``),
-    the losers of an INVITE fork cancelled.
+    the losers of an INVITE fork cancelled. ``downstream``, when given, delivers to the real
+    parties among the targets; without it every party is simulated.
 
     A 2xx is forwarded to the caller at once and every branch still ringing gets CANCEL
     (RFC 3261 16.7 steps 5 and 10; MS-OCSPROT 2.5.11); so does every ringing branch when another
     declines with a 6xx (16.7 step 5). Which of two answering endpoints answers first is decision
     D66: the one listed first.
     """
-    branches = [deliver(t, forward_copy(ctx.request, t, ctx), ctx, sent_by) for t in route.targets]
+    copies = [(t, forward_copy(ctx.request, t, ctx)) for t in route.targets]
+    real = list(downstream.deliver(copies, ctx, sent_by)) if downstream is not None else [None] * len(copies)
+    branches = [r if r is not None else deliver(t, c, ctx, sent_by) for (t, c), r in zip(copies, real)]
     if attempt:
         branches = [replace(b, attempt=attempt) for b in branches]
     if ctx.method == "INVITE" and not any(b.final and 200 <= b.final[0] < 300 for b in branches) \

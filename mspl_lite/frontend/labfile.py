@@ -489,11 +489,20 @@ def _parse_data(data: dict, text: str, filename: str) -> Lab:
             if not re.fullmatch(r"[0-9A-Za-z]{1,32}", epid):
                 raise er._fail("epid", f"epid {epid!r} must be letters and digits", hint='e.g. epid = "5f3a7c9e01"')
             address = er.get("address", str, None) or f"192.0.2.{100 + len(endpoints)}:{50000 + i}"
+            wire = ""
+            contact = er.get("contact", str, None)
+            if contact is not None:
+                # a real user agent plays this endpoint under `mspl-lite serve` (issue 12)
+                if "address" in er.table:
+                    raise er._fail("contact", "an endpoint has an address (simulated) or a contact (real), not both",
+                                   hint="keep contact = \"127.0.0.1:5071\" for a real user agent, or address "
+                                        "for a simulated client")
+                wire, address = _static_contact(er, contact)
             methods = er.strings("methods", None)
             endpoints.append(Endpoint(
                 epid=epid, aor=aor, user_agent=er.get("user_agent", str, "UCCAPI/15.0.4481.1000 OC/15.0.4481.1000 (Microsoft Lync)"),
                 address=address, answers=er.get("answers", str, "answer", choices=ENDPOINT_ANSWERS),
-                **({"methods": tuple(m.upper() for m in methods)} if methods else {}),
+                **({"methods": tuple(m.upper() for m in methods)} if methods else {}), wire=wire,
             ))
             er.check_unknown()
         r.check_unknown(("signed_in",))
@@ -590,6 +599,19 @@ def _parse_data(data: dict, text: str, filename: str) -> Lab:
         pin_min_length=pin_min, im_filter=imf, file_transfer_filter=ftf, client_version=cv,
         source=filename,
     )
+
+
+_STATIC_CONTACT = re.compile(r"(?:(udp|tcp):)?(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):(\d{1,5})")
+
+
+def _static_contact(er, contact: str) -> tuple[str, str]:
+    """``contact = "127.0.0.1:5071"`` (or ``"tcp:127.0.0.1:5071"``): (transport, host:port)."""
+    m = _STATIC_CONTACT.fullmatch(contact.strip())
+    if m is None or int(m.group(3)) > 65535 or int(m.group(3)) == 0:
+        raise er._fail("contact", f"contact {_short(contact)!r} is not an IP address and port",
+                       hint='write contact = "127.0.0.1:5071" (or "tcp:127.0.0.1:5071"): where the real user '
+                            "agent listens; names are not resolved")
+    return (m.group(1) or "udp").lower(), f"{m.group(2)}:{m.group(3)}"
 
 
 def _default_epid(aor: str, index: int) -> str:

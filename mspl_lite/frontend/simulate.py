@@ -37,7 +37,7 @@ from ..sip._grammar import TOKEN_RE
 from .chain import Chain, PythonApplication, ServerApplication
 from .context import RequestContext
 from .decisions import Answer, Failover, Route
-from .downstream import best_response, deliver_route, ucma_notes
+from .downstream import Downstream, best_response, deliver_route, ucma_notes
 from .lab import Lab, stable_id
 from .labfile import load_lab
 from .response_path import response_path
@@ -232,8 +232,12 @@ class FrontEnd:
     # -- one transaction --------------------------------------------------------------------
 
     def send(self, message: Any, *, dispatch_handlers: Mapping[str, Callable] | None = None,
-             filename: str = "<message>") -> Trace:
-        """Simulate one transaction: the message down the chain, out to the lab, the response back."""
+             filename: str = "<message>", downstream: Downstream | None = None) -> Trace:
+        """Simulate one transaction: the message down the chain, out to the lab, the response back.
+
+        ``downstream`` (mspl_lite.wire) delivers the copies meant for real parties over the wire;
+        their real final response (tags, Contact, body) climbs the chain instead of a made-up one.
+        """
         if isinstance(message, (str, bytes)):
             message = parse_message(message, filename=filename)
         if not isinstance(message, (Request, Response)):
@@ -251,7 +255,7 @@ class FrontEnd:
             decided = self._end_of_chain(ctx)
         branches: list[Branch] = []
         if isinstance(decided.decision, Route):
-            branches, responses, outcome = self._route_out(ctx, hops, decided)
+            branches, responses, outcome = self._route_out(ctx, hops, decided, downstream)
         elif isinstance(decided.decision, Answer):
             responses, outcome = self._answer(ctx, hops, decided)
         else:
@@ -344,10 +348,10 @@ class FrontEnd:
         )
         return responses, outcome
 
-    def _route_out(self, ctx: RequestContext, hops: list[Hop],
-                   decided: Decided) -> tuple[list[Branch], list, Outcome]:
+    def _route_out(self, ctx: RequestContext, hops: list[Hop], decided: Decided,
+                   downstream: Downstream | None = None) -> tuple[list[Branch], list, Outcome]:
         """The request leaves the server; failed routes are tried again; the best response climbs."""
-        branches = deliver_route(decided.decision, ctx, decided.app)
+        branches = deliver_route(decided.decision, ctx, decided.app, downstream=downstream)
         decider, top = decided.app, decided.index
         answered: Failover | None = None     # a failover that ended in an answer of its own
         for _ in range(_MAX_FAILOVERS):
@@ -363,7 +367,7 @@ class FrontEnd:
                 hops[index] = _amend(hops[index], failover.then.action, failover.sentence)
                 break
             attempt = max(b.attempt for b in branches) + 1 if branches else 0
-            branches.extend(deliver_route(failover.then, ctx, failover.by, attempt))
+            branches.extend(deliver_route(failover.then, ctx, failover.by, attempt, downstream))
             hops[index] = _amend(hops[index], failover.then.action, failover.then.sentence or failover.sentence)
             decider, top = failover.by, max(top, index)
         status, reason, why = best_response(branches)
@@ -371,7 +375,8 @@ class FrontEnd:
             response = answered.then.response_to(ctx.received)
             why = f"from {answered.by}: {answered.sentence}"
         else:
-            response = ctx.received.create_response(status, reason)
+            response = _real_response(_winner(branches, status), status) or ctx.received.create_response(status,
+                                                                                                         reason)
         target = _winner(branches, status) or (branches[0] if branches else None)
         ucma_notes(ctx, branches)
         responses, delivered = response_path(self, ctx, hops, response, top)
@@ -491,6 +496,25 @@ def _winner(branches: list[Branch], status: int) -> Branch | None:
         if b.final and b.final[0] == status:
             return b
     return None
+
+
+def _real_response(branch: Branch | None, status: int) -> Response | None:
+    """The final response a real party sent on ``branch`` (its To tag, Contact, body), without the
+    Via the server added (RFC 3261 16.7 step 3); None when the branch was simulated or the status
+    the caller gets is not the one it sent (a 503 goes on as 500, 16.7 step 6)."""
+    if branch is None or not branch.response:
+        return None
+    response = parse_message(branch.response)
+    if response.status_code != status:
+        return None
+    vias = response.get_all("Via")
+    response.remove_header("Via")
+    headers = list(response.headers)
+    response.headers = []
+    for via in vias[1:]:
+        response.add_header("Via", via)
+    response.headers.extend(headers)
+    return response
 
 
 def _amend(hop: Hop, action: str, sentence: str) -> Hop:

@@ -298,6 +298,7 @@ class Branch:
     cancelled: bool = False     # the server cancelled this branch (another branch answered, or timeout)
     request: str = ""           # the request text as sent on this branch
     attempt: int = 0            # branches of one attempt were sent at once (a fork); a failover's come later
+    response: str = ""          # a real party's final response as it came back (mspl-lite serve); "" simulated
 
     def __post_init__(self):
         object.__setattr__(self, "responses", tuple((int(s), str(r)) for s, r in _tuple(self.responses)))
@@ -321,6 +322,7 @@ class Branch:
             "final": final[0] if final else None,
             "note": self.note,
             "cancelled": self.cancelled,
+            **({"response": self.response} if self.response else {}),
         }
 
     def __repr__(self) -> str:
