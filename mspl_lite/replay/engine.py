@@ -1,0 +1,484 @@
+"""The replay engine: captured messages in, one MessageResult each out, in capture order.
+
+Theory of operation. Two Front Ends run side by side on the same messages: one with the
+applications the user registered, one with only the built-in ones (the *baseline*, to tell
+which messages' fate the applications change). For each captured message:
+
+1. It is parsed; a message that does not parse is a ``malformed`` result carrying the parser's
+   located diagnostic, and the replay goes on.
+2. Which way it went decides what it is (decision D107): a message the Front End received is
+   *replayed*; a message the Front End sent (a forwarded request, its answer to the client, or a
+   server log's ``outgoing`` record) is *observed*: what really happened next, set beside what the
+   simulator predicted for its request.
+3. A received request runs through the chain as ``mspl-lite trace`` runs it (``FrontEnd.send``),
+   and becomes a transaction of its call, keyed by its top Via's branch, sent-by and method
+   (RFC 3261 17.2.3); the same key again is a retransmission and is skipped. A request with a To
+   tag is matched to the dialog a 2xx to an INVITE set up (Call-ID and the two tags, RFC 3261 12).
+4. A received response (one with this Front End's Via on top, or a log's ``incoming`` response)
+   is matched to its transaction by the next Via's branch (RFC 3261 16.7: the Front End's own Via
+   is on top of a response it gets back), else by CSeq, and climbs the response path through the
+   applications that saw that request, so responseFilter and ProxyResponse act on the real
+   response (decision D108).
+
+All state lives in ``Book`` (per call) and in the two Front Ends (registrations, critical error
+counts, enabled flags): that is what ``parallel.py`` ships to and from worker processes.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from ..errors import InputError
+from ..frontend import FrontEnd
+from ..frontend.context import RequestContext
+from ..frontend.response_path import response_path
+from ..frontend.trace import Hop, Outcome, Trace
+from ..sip import Request, Response, parse_message
+from .model import AppEffect, CriticalInfo, Fault, MessageResult, cut
+
+__all__ = ["ReplayConfig", "Replayer", "Book", "MAX_TRANSACTION_AGE", "MAX_DIALOG_AGE", "KEEP_TRACES",
+           "front_ends", "call_key"]
+
+#: A transaction is forgotten once this many messages of the replay have passed since its request
+#: (decision D110). A Front End forgets a transaction 32 s after it ends (Timer F/B, 64*T1, RFC 3261
+#: 17.1); captures carry no reliable clock (a .sip folder has none), so the age is counted in
+#: messages: 50,000 is minutes of a busy pool's traffic and bounds the replay's memory.
+MAX_TRANSACTION_AGE = 50_000
+#: A dialog is forgotten this many messages after the 2xx that set it up: a long call in a large
+#: capture outlives a transaction by far; 500,000 dialogs of ~200 bytes stay under 100 MB.
+MAX_DIALOG_AGE = 500_000
+#: Full traces kept (for the report's diagrams and the notebook): the first messages of a replay.
+KEEP_TRACES = 200
+
+
+@dataclass(frozen=True)
+class ReplayConfig:
+    """What a replay runs: the applications (manifest path, priority), the lab, this server's addresses."""
+
+    apps: tuple[tuple[str, int | None], ...] = ()
+    lab: Any = None                              # a lab file path, a Lab, or None (the built-in lab)
+    server_addresses: tuple[str, ...] = ()       # extra hosts (IPs) that name this Front End in a Via
+    keep_traces: int = KEEP_TRACES
+
+
+def front_ends(config: ReplayConfig) -> tuple[FrontEnd, FrontEnd]:
+    """The Front End with the applications registered, and the baseline with only the built-in ones."""
+    fe = FrontEnd(config.lab)
+    for path, priority in config.apps:
+        fe.register(str(path), priority)
+    return fe, FrontEnd(config.lab)
+
+
+@dataclass(slots=True)
+class TxEntry:
+    """A replayed request's transaction: what its responses need (hops, where the path starts)."""
+
+    index: int
+    request: Request          # as it was received
+    vias: tuple[str, ...]     # its Via values, top first
+    hops: tuple[Hop, ...]
+    start: int                # the chain index the response path climbs from
+    predicted: str            # outcome summary
+    status: int | None        # predicted final status
+    kind: str                 # predicted outcome kind
+    base_hops: tuple[Hop, ...] | None   # None: no user application saw it, the baseline is the same
+    base_start: int
+
+
+class CallBook:
+    """One Call-ID's transactions and dialogs."""
+
+    __slots__ = ("txs", "by_cseq", "dialogs")
+
+    def __init__(self) -> None:
+        self.txs: dict[tuple, TxEntry] = {}
+        self.by_cseq: dict[tuple, tuple] = {}      # (CSeq number, method) -> tx key (last one)
+        self.dialogs: dict[tuple[str, str], int] = {}  # (from tag, to tag) -> index of the 2xx
+
+    def __getstate__(self):
+        return (self.txs, self.by_cseq, self.dialogs)
+
+    def __setstate__(self, state):
+        self.txs, self.by_cseq, self.dialogs = state
+
+
+class Book:
+    """Every call's CallBook, by Call-ID."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, CallBook] = {}
+
+    def call(self, call_id: str) -> CallBook:
+        book = self.calls.get(call_id)
+        if book is None:
+            book = self.calls[call_id] = CallBook()
+        return book
+
+    def purge(self, now: int) -> None:
+        """Drop what is older than the replay keeps (lookups already ignore it: results do not change)."""
+        for cid in list(self.calls):
+            book = self.calls[cid]
+            for key in [k for k, tx in book.txs.items() if now - tx.index > MAX_TRANSACTION_AGE]:
+                del book.txs[key]
+            for key in [k for k, ix in book.dialogs.items() if now - ix > MAX_DIALOG_AGE]:
+                del book.dialogs[key]
+            book.by_cseq = {k: v for k, v in book.by_cseq.items() if v in book.txs}
+            if not (book.txs or book.dialogs):
+                del self.calls[cid]
+
+
+_CALL_ID = re.compile(rb"^(?:call-id|i)[ \t]*:[ \t]*([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
+#: Bytes searched for the Call-ID that keys a call's Book (a SIP header block is far shorter).
+MAX_HEADER_SCAN = 65536
+
+
+def call_key(cm: Any) -> str:
+    """The Call-ID line of a captured message, read from its bytes: the key of its call's Book and of
+    the worker it goes to (the same function for both, so a call is never split)."""
+    match = _CALL_ID.search(bytes(cm.data[:MAX_HEADER_SCAN]))
+    return match.group(1).strip().decode("utf-8", "surrogateescape") if match else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Small readers of a parsed message
+
+
+def _via_parts(via: str) -> tuple[str, str, str]:
+    """(sent-by host, sent-by, branch) of one Via value."""
+    head, _, params = via.partition(";")
+    sent_by = head.split()[-1] if head.split() else ""
+    host = sent_by.rsplit(":", 1)[0] if sent_by.count(":") == 1 or not sent_by.startswith("[") else sent_by
+    host = host.strip("[]").lower()
+    branch = ""
+    for p in params.split(";"):
+        name, _, value = p.partition("=")
+        if name.strip().lower() == "branch":
+            branch = value.strip()
+    return host, sent_by.lower(), branch
+
+
+def _tag(header: str | None) -> str:
+    if not header:
+        return ""
+    angle = header.rfind(">")
+    for p in header[angle + 1:].split(";")[1:]:
+        name, _, value = p.partition("=")
+        if name.strip().lower() == "tag":
+            return value.strip()
+    return ""
+
+
+def _cseq(message: Any) -> tuple[str, str]:
+    parts = (message.get("CSeq") or "").split()
+    return (parts[0] if parts else "", parts[-1].upper() if len(parts) > 1 else "")
+
+
+def _tx_key(message: Any, via: str | None, method: str) -> tuple:
+    """RFC 3261 17.2.3: branch, sent-by and method; without an RFC 3261 branch, the 2543 fields."""
+    if via:
+        _, sent_by, branch = _via_parts(via)
+        if branch.startswith("z9hG4bK"):
+            return (branch, sent_by, method)
+    return ("", _tag(message.get("From")), _cseq(message)[0], method)
+
+
+_PASSED: dict[tuple, AppEffect] = {}   # one value per (app, step, action) that passed a message on unchanged
+#: Distinct "passed it on" values shared: a chain says a few dozen things when it passes a message on;
+#: past this (an action naming the message) a value is made per message instead.
+MAX_SHARED_EFFECTS = 1000
+
+
+def _app_effects(hops: Iterable[Any], step: str, builtin_of: dict[str, bool]) -> list[AppEffect]:
+    """What each application that ran did (``hops``: Hop or ResponseHop values)."""
+    out = []
+    for h in hops:
+        if not h.ran:
+            continue
+        ch = h.changes
+        changed = ch is not None and not ch.empty
+        if step == "request":
+            first = h.effect or "passed"
+        else:
+            first = "dropped" if h.action.startswith("dropped") else "passed"
+        if first == "passed" and not changed and not h.critical_errors:
+            if step == "predicted response":
+                continue  # the simulated response let through unchanged: nothing to report (D112)
+            key = (h.app, h.builtin, step, h.action)
+            effect = _PASSED.get(key)
+            if effect is None:
+                effect = AppEffect(app=h.app, builtin=h.builtin, step=step, effects=("passed",),
+                                   action=cut(h.action, 200))
+                if len(_PASSED) < MAX_SHARED_EFFECTS:
+                    _PASSED[key] = effect
+            out.append(effect)
+            continue
+        effects = [first]
+        if changed and first != "modified":
+            effects.append("modified")
+        if h.critical_errors:
+            effects.append("critical-error")
+        out.append(AppEffect(app=h.app, builtin=h.builtin, step=step, effects=tuple(effects), action=cut(h.action, 200),
+                             changes=tuple(ch.lines()) if changed else (),
+                             critical=tuple(CriticalInfo(c.message, c.line, c.column, c.count)
+                                            for c in h.critical_errors)))
+    return out
+
+
+def _last_ran(hops: tuple[Hop, ...]) -> int:
+    for i in range(len(hops) - 1, -1, -1):
+        if hops[i].ran:
+            return i
+    return len(hops) - 1
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class Replayer:
+    """Replays messages one by one (``step``), holding the Front Ends and the Book."""
+
+    def __init__(self, config: ReplayConfig, front: tuple[FrontEnd, FrontEnd] | None = None):
+        self.config = config
+        self.fe, self.base = front or front_ends(config)
+        self.book = Book()
+        self._addresses = {a.lower().strip("[]") for a in config.server_addresses}
+        self.builtin = {a.name: a.is_builtin for a in self.fe.chain}
+        self._call = ""
+        self._index = 0
+        #: Both Front Ends hold the same registrations (true until a REGISTER the user's applications
+        #: saw leaves them different): then a message no user application sees needs no baseline run.
+        self.same_state = True
+
+    # -- which way a message went (decision D107) ---------------------------------------------
+
+    def names_this_server(self, via: str | None) -> bool:
+        if not via:
+            return False
+        host = _via_parts(via)[0]
+        return self.fe.lab.is_this_server(host) or host in self._addresses
+
+    def run(self, messages: Iterable[Any], start: int = 0) -> Iterator[MessageResult]:
+        for i, cm in enumerate(messages, start):
+            yield self.step(cm, i)
+
+    def step(self, cm: Any, index: int) -> MessageResult:
+        """One captured message (a CapturedMessage: data, where, direction, ...) -> its MessageResult."""
+        where = cm.where
+        self._call = call_key(cm)
+        self._index = index
+        try:
+            message = parse_message(cm.data, filename=where)
+        except InputError as err:
+            first = bytes(cm.data[:MAX_FIRST]).split(b"\n", 1)[0].decode("utf-8", "replace")
+            return MessageResult(index=index, where=where, role="malformed", first_line=cut(first),
+                                 faults=(Fault("malformed", where, str(err)),))
+        vias = message.get_all("Via")
+        top = vias[0] if vias else None
+        if isinstance(message, Request):
+            if cm.direction == "outgoing" or (cm.direction is None and (
+                    self.names_this_server(top) or self._one_via_more(message, vias, message.method.upper()))):
+                return self._observed_request(message, vias, index, where)
+            return self._request(message, vias, index, where)
+        if cm.direction == "incoming" or (cm.direction is None and (
+                self.names_this_server(top) or self._one_via_more(message, vias, _cseq(message)[1]))):
+            return self._response(message, vias, index, where)
+        return self._observed_response(message, vias, index, where)
+
+    def _one_via_more(self, message: Any, vias: list[str], method: str) -> bool:
+        """True when ``message`` carries the Via list of a replayed request with one Via more on top: a
+        proxy (this Front End) forwarded that request, or the response comes back to it (RFC 3261 16.6
+        step 8, 16.7 step 3)."""
+        if len(vias) < 2:
+            return False
+        book = self.book.calls.get(self._call)
+        tx = book.txs.get(_tx_key(message, vias[1], method)) if book is not None else None
+        return tx is not None and tx.vias == tuple(vias[1:]) and self._index - tx.index <= MAX_TRANSACTION_AGE
+
+    # -- a received request ------------------------------------------------------------------
+
+    def _request(self, request: Request, vias: list[str], index: int, where: str) -> MessageResult:
+        top = vias[0] if vias else None
+        call_id = request.get("Call-ID") or ""
+        book = self.book.call(self._call)
+        first = cut(f"{request.method} {request.request_uri}")
+        key = _tx_key(request, top, request.method.upper())
+        old = book.txs.get(key)
+        if old is not None and index - old.index <= MAX_TRANSACTION_AGE:
+            return MessageResult(index=index, where=where, role="retransmission", first_line=first,
+                                 call_id=call_id, matched=old.index)
+        faults = []
+        matched = None
+        to_tag = _tag(request.get("To"))
+        if to_tag:
+            from_tag = _tag(request.get("From"))
+            ix = book.dialogs.get((from_tag, to_tag), book.dialogs.get((to_tag, from_tag)))
+            if ix is not None and index - ix <= MAX_DIALOG_AGE:
+                matched = ix
+            elif request.method.upper() != "ACK":
+                faults.append(Fault("unknown-dialog", where,
+                                    f"{request.method} with To tag {cut(to_tag, 40)}: no 2xx in the capture set up "
+                                    f"this dialog (Call-ID {cut(call_id, 60)}); replayed as a request on its own"))
+        received = request.copy()
+        cseq_key = (_cseq(request)[0], request.method.upper())
+        registering = request.method.upper() == "REGISTER"
+        trace = self.fe.send(request.copy())
+        outcome = trace.outcome.summary()
+        if self.same_state and not any(h.ran and not h.builtin for h in trace.hops):
+            # None of the user's applications saw it and both Front Ends hold the same state: without
+            # them its fate is the same (D111), and so is what it does to the registrations.
+            base, base_hops, base_start = outcome, None, 0
+            if registering:
+                self.base.registrations.clear()
+                self.base.registrations.update(self.fe.registrations)
+        else:
+            baseline = self.base.send(request)   # its last use: no copy needed
+            base, base_hops, base_start = baseline.outcome.summary(), baseline.hops, _last_ran(baseline.hops)
+            if registering and self.same_state and self.base.registrations != self.fe.registrations:
+                self.same_state = False
+        book.txs[key] = TxEntry(index=index, request=received, vias=tuple(vias), hops=trace.hops, start=_last_ran(trace.hops),
+                                predicted=outcome, status=trace.outcome.status,
+                                kind=trace.outcome.kind, base_hops=base_hops, base_start=base_start)
+        book.by_cseq[cseq_key] = key
+        apps = _app_effects(trace.hops, "request", self.builtin) + \
+            _app_effects(trace.responses, "predicted response", self.builtin)
+        return MessageResult(index=index, where=where, role="replayed", first_line=first, call_id=call_id,
+                             apps=tuple(apps), outcome=outcome, baseline=base, changed=outcome != base,
+                             matched=matched, faults=tuple(faults),
+                             trace=trace if index < self.config.keep_traces else None)
+
+    # -- finding a message's transaction -----------------------------------------------------
+
+    def _find(self, message: Any, vias: list[str], index: int, skip_top: bool) -> tuple[TxEntry | None, Fault | None]:
+        book = self.book.calls.get(self._call)
+        if book is None:
+            return None, None
+        number, method = _cseq(message)
+        keys = []
+        for via in (vias[1:] if skip_top else vias)[:2]:
+            keys.append(_tx_key(message, via, method))
+        if (number, method) in book.by_cseq:
+            keys.append(book.by_cseq[(number, method)])
+        for key in keys:
+            tx = book.txs.get(key)
+            # older than the replay keeps: as if never seen, whether or not a purge has dropped it yet
+            if tx is not None and index - tx.index <= MAX_TRANSACTION_AGE:
+                return tx, None
+        return None, None
+
+    def _dialog(self, message: Response, tx: TxEntry | None, index: int) -> None:
+        """A 2xx to an INVITE sets up a dialog: Call-ID, From tag, To tag (RFC 3261 12.1)."""
+        if 200 <= message.status_code < 300 and _cseq(message)[1] == "INVITE":
+            key = (_tag(message.get("From")), _tag(message.get("To")))
+            if key[1]:
+                self.book.call(self._call).dialogs.setdefault(key, tx.index if tx else index)
+
+    # -- a response the Front End received from downstream ------------------------------------
+
+    def _response(self, response: Response, vias: list[str], index: int, where: str) -> MessageResult:
+        call_id = response.get("Call-ID") or ""
+        first = cut(f"SIP/2.0 {response.status_code} {response.reason}") + f" ({_cseq(response)[1] or '?'})"
+        tx, fault = self._find(response, vias, index, skip_top=self.names_this_server(vias[0] if vias else None))
+        self._dialog(response, tx, index)
+        if tx is None:
+            fault = fault or Fault("response-without-request", where,
+                                   f"no request of this transaction (Call-ID {cut(call_id, 60)}, CSeq "
+                                   f"{cut(response.get('CSeq') or '-', 40)}) was replayed in the last "
+                                   f"{MAX_TRANSACTION_AGE} messages; it climbs the whole chain as `mspl-lite trace` "
+                                   "runs a response")
+            fault = replace(fault, where=where)
+            trace = self.fe.send(response.copy())
+            baseline = self.base.send(response.copy())
+            outcome, base = _response_fate(trace.outcome.kind == "proxied", trace), \
+                _response_fate(baseline.outcome.kind == "proxied", baseline)
+            apps = _app_effects(trace.responses, "response", self.builtin)
+            return MessageResult(index=index, where=where, role="replayed", first_line=first, call_id=call_id,
+                                 apps=tuple(apps), outcome=outcome, baseline=base, changed=outcome != base,
+                                 faults=(fault,), trace=trace if index < self.config.keep_traces else None)
+        rhops, delivered, trace = self._climb(self.fe, tx.request, tx.hops, tx.start, response)
+        outcome = _response_fate(delivered, None, rhops, response)
+        if tx.base_hops is None:   # no user application saw the request, so none is on the response's path
+            base = outcome
+        else:
+            base_rhops, base_delivered, _ = self._climb(self.base, tx.request, tx.base_hops, tx.base_start,
+                                                        response, with_trace=False)
+            base = _response_fate(base_delivered, None, base_rhops, response)
+        apps = _app_effects(rhops, "response", self.builtin)
+        return MessageResult(index=index, where=where, role="replayed", first_line=first, call_id=call_id,
+                             apps=tuple(apps), outcome=outcome, baseline=base, changed=outcome != base,
+                             matched=tx.index, trace=trace if index < self.config.keep_traces else None)
+
+    def _climb(self, fe: FrontEnd, request: Request, hops: tuple[Hop, ...], start: int, response: Response,
+               with_trace: bool = True) -> tuple[list, bool, Trace | None]:
+        """The real response up the response path of the applications that saw ``request`` (D108)."""
+        response = response.copy()
+        ctx = RequestContext(fe.lab, fe.registrations, request.copy())
+        rhops, delivered = response_path(fe, ctx, hops, response, start)
+        trace = None
+        if with_trace:
+            ctx.note("decision", "The captured response climbs the response path of the applications that saw "
+                                 "its request when it was replayed.", "decision D108")
+            outcome = Outcome(kind="proxied" if delivered else "dropped", decided_by="Front End",
+                              status=response.status_code, reason=response.reason,
+                              response=str(response) if delivered else None,
+                              client_experience=f"gets {response.status_code} {response.reason}" if delivered
+                              else "an application dropped the response")
+            trace = Trace(message=str(response), method="", request_uri="", hops=hops, outcome=outcome,
+                          responses=tuple(rhops), log=tuple(ctx.log), notes=tuple(ctx.notes),
+                          server=fe.lab.server, pool=fe.lab.pool)
+        return rhops, delivered, trace
+
+    # -- what the Front End sent: the capture's record of what happened next ------------------
+
+    def _observed_request(self, request: Request, vias: list[str], index: int, where: str) -> MessageResult:
+        first = cut(f"{request.method} {request.request_uri}")
+        tx, fault = self._find(request, vias, index, skip_top=True)
+        observed = f"forwarded to {cut(request.request_uri, 100)}"
+        return self._observed(tx, fault, index, where, first, request, observed,
+                              agree=None if tx is None else tx.kind == "proxied")
+
+    def _observed_response(self, response: Response, vias: list[str], index: int, where: str) -> MessageResult:
+        first = cut(f"SIP/2.0 {response.status_code} {response.reason}") + f" ({_cseq(response)[1] or '?'})"
+        tx, fault = self._find(response, vias, index, skip_top=False)
+        self._dialog(response, tx, index)
+        final = response.status_code >= 200
+        observed = f"{response.status_code} {cut(response.reason, 60)}" + ("" if final else " (provisional)")
+        agree = None
+        if tx is not None and final:
+            agree = tx.status == response.status_code
+        return self._observed(tx, fault, index, where, first, response, observed, agree)
+
+    def _observed(self, tx, fault, index, where, first, message, observed, agree) -> MessageResult:
+        call_id = message.get("Call-ID") or ""
+        if tx is None:
+            fault = replace(fault, where=where) if fault else Fault(
+                "observed-without-request", where,
+                f"the Front End sent this for a request not in the capture's last {MAX_TRANSACTION_AGE} messages "
+                f"(Call-ID {cut(call_id, 60)}, CSeq {cut(message.get('CSeq') or '-', 40)})")
+            return MessageResult(index=index, where=where, role="observed", first_line=first, call_id=call_id,
+                                 observed=observed, faults=(fault,))
+        return MessageResult(index=index, where=where, role="observed", first_line=first, call_id=call_id,
+                             matched=tx.index, observed=observed, predicted=tx.predicted, agree=agree)
+
+
+#: Bytes of a malformed message read for its start line.
+MAX_FIRST = 400
+
+
+def _response_fate(delivered: bool, trace: Trace | None, rhops: list | None = None, response: Any = None) -> str:
+    if trace is not None:
+        rhops = list(trace.responses)
+        status, reason = trace.outcome.status, trace.outcome.reason
+    else:
+        status, reason = response.status_code, response.reason
+    if delivered:
+        return f"passed up the chain -> {status} {reason or ''}".rstrip()
+    dropper = next((r.app for r in rhops or () if r.ran and r.action.startswith("dropped")), "an application")
+    return f"dropped by {dropper} -> the sender never gets {status}"
+
+
+def load_config(apps: Iterable[tuple[str | Path, int | None]] = (), lab: Any = None,
+                server_addresses: Iterable[str] = (), keep_traces: int = KEEP_TRACES) -> ReplayConfig:
+    return ReplayConfig(apps=tuple((str(p), pr) for p, pr in apps), lab=lab,
+                        server_addresses=tuple(server_addresses), keep_traces=keep_traces)

@@ -1,0 +1,145 @@
+"""The HTML report of a replay (``mspl-lite replay --report FILE.html``): one self-contained file.
+
+Summary, the per-message table, and under it the diagram of the message a reader clicks (or
+selects with the keyboard: rows are buttons). Everything is inline: CSS, a few lines of script,
+each diagram as inline SVG rendered by the existing view code (transaction_diagram), so the file
+opens from a mail attachment or a closed network, and fetches nothing. A message whose trace was
+not kept (past the first rows) or whose diagram cannot be rendered shows its text trace instead.
+"""
+from __future__ import annotations
+
+import html
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .render import RendererMissing, RenderFailed
+from .trace_diagram import transaction_diagram
+
+__all__ = ["report_html", "write_report"]
+
+_CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#1b1b1b}
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.4em}
+table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.3em .5em;
+text-align:left;vertical-align:top}th{background:#f3f3f3}
+tr.msg{cursor:pointer}tr.msg:hover,tr.msg:focus{background:#eef5ff;outline:none}
+tr.msg.selected{background:#d8e8ff}.changed{color:#8a3b00;font-weight:600}.fault{color:#a00}
+.differs{color:#a00;font-weight:600}.agrees{color:#176b17}code,pre{font-family:ui-monospace,monospace;
+font-size:12px}pre{white-space:pre-wrap;background:#f8f8f8;padding:.6em}
+#detail{border:1px solid #bbb;padding:.8em;margin-top:1em;min-height:3em}
+#detail svg{max-width:100%;height:auto}.muted{color:#666}
+"""
+
+_JS = """
+(function(){
+  var detail=document.getElementById('detail');
+  function show(row){
+    document.querySelectorAll('tr.msg.selected').forEach(function(r){r.classList.remove('selected');});
+    row.classList.add('selected');
+    var t=document.getElementById('d'+row.dataset.index);
+    detail.innerHTML='';
+    detail.appendChild(t.content.cloneNode(true));
+    detail.dataset.shown=row.dataset.index;
+  }
+  document.querySelectorAll('tr.msg').forEach(function(row){
+    row.addEventListener('click',function(){show(row);});
+    row.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){e.preventDefault();show(row);}});
+  });
+})();
+"""
+
+_PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.S)
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _inline_svg(trace: Any) -> str:
+    """The trace's diagram as inline SVG (no XML prolog, no DOCTYPE), or its text when it cannot render."""
+    try:
+        return _PROLOG.sub("", transaction_diagram(trace).svg(), count=1)
+    except (RendererMissing, RenderFailed) as err:
+        return f'<p class="muted">No diagram ({_e(err)}); the trace:</p><pre>{_e(trace.text())}</pre>'
+
+
+def _effects(result: Any) -> str:
+    parts = []
+    for a in result.apps:
+        if a.builtin and a.effects == ("passed",) and not a.changes:
+            continue
+        if not a.builtin or a.effects != ("passed",):
+            step = "" if a.step == "request" else f" ({a.step})"
+            parts.append(f"<b>{_e(a.app)}</b>{_e(step)}: {_e(', '.join(a.effects))}")
+    return "<br>".join(parts)
+
+
+def _fate(result: Any) -> str:
+    if result.role == "observed":
+        cls = {True: "agrees", False: "differs", None: "muted"}[result.agree]
+        word = {True: "agrees", False: "differs", None: "not compared"}[result.agree]
+        of = f" (for #{result.matched})" if result.matched is not None else ""
+        return (f'observed{_e(of)}: {_e(result.observed)}<br>predicted: {_e(result.predicted or "-")} '
+                f'<span class="{cls}">[{word}]</span>')
+    if result.role in ("malformed", "retransmission"):
+        return _e(result.faults[0].message.splitlines()[0] if result.faults else f"retransmission of #{result.matched}")
+    text = _e(result.outcome)
+    if result.changed:
+        text += f'<br><span class="changed">without the applications: {_e(result.baseline)}</span>'
+    return text
+
+
+def _detail(result: Any, by_index: dict) -> str:
+    out = [f"<h3>#{result.index} {_e(result.where)}</h3><p><code>{_e(result.first_line)}</code></p>",
+           f"<pre>{_e(result.line())}</pre>"]
+    for f in result.faults:
+        out.append(f'<pre class="fault">{_e(f.message)}</pre>')
+    if result.trace is not None:
+        out.append(_inline_svg(result.trace))
+    elif result.role == "observed" and getattr(by_index.get(result.matched), "trace", None) is not None:
+        out.append(f"<p>What the simulator predicted for #{result.matched}, the request this follows:</p>")
+        out.append(_inline_svg(by_index[result.matched].trace))
+    elif result.role in ("replayed",):
+        out.append('<p class="muted">No diagram kept for this message (only the first ones are); run '
+                   '<code>mspl-lite trace</code> on it for the whole trace.</p>')
+    return "".join(out)
+
+
+def report_html(summary: Any, results: Sequence[Any], *, captures: Iterable[str] = (), title: str = "") -> str:
+    """The report as one HTML document (str)."""
+    names = ", ".join(captures)
+    head = title or f"mspl-lite replay: {names or 'capture'}"
+    rows, templates = [], []
+    by_index = {r.index: r for r in results}
+    for r in results:
+        cls = "msg" + (" changed-row" if r.changed else "")
+        faults = "".join(f'<div class="fault">{_e(f.kind)}</div>' for f in r.faults)
+        rows.append(
+            f'<tr class="{cls}" tabindex="0" role="button" data-index="{r.index}" data-role="{_e(r.role)}">'
+            f"<td>{r.index}</td><td>{_e(r.where)}</td><td>{_e(r.role)}</td><td><code>{_e(r.first_line)}</code></td>"
+            f"<td>{_effects(r)}</td><td>{_fate(r)}{faults}</td></tr>")
+        templates.append(f'<template id="d{r.index}">{_detail(r, by_index)}</template>')
+    shown = (f"<p>The table lists the first {len(results)} of {summary.messages} messages; "
+             "<code>--json</code> lists every one.</p>" if len(results) < summary.messages else "")
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{_e(head)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_e(head)}</h1>",
+        '<h2>Summary</h2><pre id="summary">' + _e(summary.text()) + "</pre>",
+        "<h2>Messages</h2><p>Click a message (or press Enter on it) to see what each application did and its "
+        "diagram.</p>" + shown,
+        '<table id="messages"><thead><tr><th>#</th><th>where</th><th>role</th><th>message</th>'
+        "<th>applications</th><th>fate</th></tr></thead><tbody>",
+        *rows, "</tbody></table>",
+        '<div id="detail" aria-live="polite"><p class="muted">No message selected.</p></div>',
+        *templates,
+        f"<script>{_JS}</script></body></html>", ""])
+
+
+def write_report(path: str | os.PathLike, summary: Any, results: Sequence[Any], **kw: Any) -> Path:
+    """Write the report to ``path`` (UTF-8)."""
+    path = Path(path)
+    path.write_text(report_html(summary, results, **kw), encoding="utf-8", errors="surrogateescape")
+    return path
