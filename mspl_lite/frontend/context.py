@@ -6,12 +6,64 @@ their ScriptRun, which walk.py turns into the same decisions.
 """
 from __future__ import annotations
 
-from typing import Any, MutableMapping
+from typing import Any, Callable, MutableMapping
 
 from .lab import Endpoint, Lab, LabServer, User, aor_of, phone_number_of
-from .trace import LogLine, Note
+from .trace import Changes, HeaderChange, LogLine, Note
 
-__all__ = ["RequestContext"]
+__all__ = ["RequestContext", "changes", "shared"]
+
+
+#: Trace values that are equal from one transaction to the next -- an application skipped by its
+#: filter or below the decision, a built-in that passed the request on unchanged, "nothing
+#: changed" -- are frozen, so ``shared`` builds each once and traces share it: a transaction has
+#: about twenty of them, and building one costs more than finding it. At most _SHARED of them
+#: (a replay's variety, bounded) and none whose key holds more than _SHARED_TEXT characters of
+#: text (a 64 KB Request-URI is not kept): past either limit a value is built every time.
+_SHARED = 8192
+_SHARED_TEXT = 1024
+_shared: dict[tuple, Any] = {}
+
+
+def shared(key: tuple, build: Callable[[], Any]) -> Any:
+    """The value ``build()`` gives, built once per ``key``. ``key`` must hold every input of
+    ``build`` (and say which call site it is), and the value must be frozen."""
+    value = _shared.get(key)
+    if value is None:
+        value = build()
+        if len(_shared) < _SHARED and sum(len(k) for k in key if type(k) is str) <= _SHARED_TEXT:
+            _shared[key] = value
+    return value
+
+
+def changes(before: Any, after: Any) -> Changes:
+    """``Changes.between(before, after)``; when nothing changed (most applications on most
+    messages) the same value without the header diff, shared."""
+    if before.headers == after.headers and before.body == after.body:
+        uri_before = getattr(before, "request_uri", None)
+        uri_after = getattr(after, "request_uri", None)
+        if uri_before != uri_after:     # a new Request-URI alone (between would say the same)
+            return Changes(request_uri_before=uri_before, request_uri_after=uri_after)
+        same = _shared.get(("unchanged", uri_before))    # shared(), without building its lambda
+        if same is not None:
+            return same
+        return shared(("unchanged", uri_before), lambda: Changes(request_uri_before=uri_before,
+                                                                 request_uri_after=uri_after))
+    b_headers, a_headers = before.headers, after.headers
+    if len(b_headers) == len(a_headers):
+        # One header's value changed in place (a Content-Length, a parameter): what between()
+        # finds then -- the multiset difference is that one pair -- without its quadratic search.
+        changed = [i for i in range(len(b_headers)) if b_headers[i] != a_headers[i]]
+        if len(changed) == 1 and b_headers[changed[0]][0] == a_headers[changed[0]][0]:
+            b, a = b_headers[changed[0]], a_headers[changed[0]]
+            b_body, a_body = before.content, after.content
+            body_changed = b_body != a_body
+            return Changes(request_uri_before=getattr(before, "request_uri", None),
+                           request_uri_after=getattr(after, "request_uri", None),
+                           headers=(HeaderChange(name=b[0], before=b[1], after=a[1]),),
+                           body_before=b_body if body_changed else None,
+                           body_after=a_body if body_changed else None)
+    return Changes.between(before, after)
 
 
 class RequestContext:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .context import shared
+
 __all__ = ["Target", "endpoint_target", "PassOn", "Route", "Answer", "Drop", "Failover", "Decision"]
 
 
@@ -35,8 +37,11 @@ class Target:
 
 def endpoint_target(endpoint: Any, owner: str) -> Target:
     """A registered endpoint as a destination: its contact, labelled ``"<owner>: <client>"``."""
-    return Target(uri=endpoint.contact, kind="endpoint", label=f"{owner}: {endpoint.client}", party=endpoint,
-                  request_uri=endpoint.contact)
+    # Shared by the endpoint's id: the Target holds the endpoint, so while it is kept no other
+    # object can have that id.
+    return shared(("endpoint-target", id(endpoint), owner), lambda: Target(
+        uri=endpoint.contact, kind="endpoint", label=f"{owner}: {endpoint.client}", party=endpoint,
+        request_uri=endpoint.contact))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable, Mapping, TypeVar
 
 __all__ = [
@@ -53,6 +54,12 @@ DEFAULT_BLOCKED_EXTENSIONS: tuple[str, ...] = tuple(
 )
 
 _URI_IN_BRACKETS = re.compile(r"<([^>]*)>")
+_PHONE_NUMBER = re.compile(r"\+\d{3,15}")
+
+#: Addresses whose aor_of / phone_number_of answers are remembered: a transaction asks about the
+#: same few (Request-URI, From, each lab user's URI) a dozen times each; a lab of a few thousand
+#: users still fits, and an unbounded cache would grow with every address a replay sees.
+_ADDRESS_CACHE = 4096
 
 
 def _uri_of(address: str) -> str:
@@ -62,6 +69,7 @@ def _uri_of(address: str) -> str:
     return m.group(1) if m else text
 
 
+@lru_cache(maxsize=_ADDRESS_CACHE)   # pure: the same text always gives the same answer
 def aor_of(address: str | None) -> str | None:
     """``user@host`` of a SIP/SIPS/tel address or name-addr, lower-cased; None if there is none.
 
@@ -88,6 +96,7 @@ def aor_of(address: str | None) -> str | None:
     return f"{user}@{host}".lower()
 
 
+@lru_cache(maxsize=_ADDRESS_CACHE)   # pure, like aor_of
 def phone_number_of(address: str | None) -> str | None:
     """The phone number a tel: URI or a ``user=phone`` SIP URI names (``+14255550101``, ``0101``)."""
     if not address:
@@ -104,7 +113,7 @@ def phone_number_of(address: str | None) -> str | None:
         params = rest.split(";")[1:]
         is_phone = any(p.strip().lower() == "user=phone" for p in params)
         number = user.split(";", 1)[0]
-        if is_phone or re.fullmatch(r"\+\d{3,15}", number):
+        if is_phone or _PHONE_NUMBER.fullmatch(number):
             return number
     return None
 
@@ -121,6 +130,7 @@ def _named(items: Iterable[_Item], attr: str, name: str) -> _Item | None:
     return None
 
 
+@lru_cache(maxsize=_ADDRESS_CACHE)   # pure; a transaction derives the same contacts and branches many times
 def stable_id(text: str, n: int = 10) -> str:
     """``n`` hex digits derived from ``text``: the same lab and message give the same ids on every
     run (EPIDs, opaque parameters, Via branches), where a server would draw random ones."""
@@ -141,6 +151,9 @@ class Endpoint:
     address: str                # host:port the client connected from
     answers: str = "answer"     # one of ENDPOINT_ANSWERS
     methods: tuple[str, ...] = _CLIENT_METHODS
+    #: "" for a simulated client; "udp" or "tcp" for a real user agent at ``address`` that
+    #: ``mspl-lite serve`` sends real packets to (a lab ``contact``, or a REGISTER over the wire).
+    wire: str = ""
 
     @property
     def gruu(self) -> str:
@@ -150,6 +163,8 @@ class Endpoint:
     @property
     def contact(self) -> str:
         """The Contact (request URI to reach the endpoint): where DefaultRouting sends requests."""
+        if self.wire:
+            return f"sip:{self.address};transport={self.wire}"
         return f"sip:{self.address};transport=tls;ms-opaque={stable_id(self.epid + self.aor, 8)}"
 
     @property
@@ -171,7 +186,8 @@ class Endpoint:
 
     def supports(self, method: str) -> bool:
         """True when this endpoint accepts requests of ``method``."""
-        return method.upper() in (m.upper() for m in self.methods)
+        method = method.upper()
+        return method in self.methods or method in (m.upper() for m in self.methods)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -518,6 +534,31 @@ class ClientVersion:
 # The lab
 
 
+_NOBODY = 1 << 62   # an index past every user
+
+
+#: id(users tuple) -> (the tuple, aor -> index of its first user, number -> index of its first
+#: user): Lab.user is asked several times a transaction. The tuple is kept, so its id stays its
+#: own; a few labs at a time (a notebook's, a test's), bounded.
+_USER_INDEXES: dict[int, tuple[tuple, dict[str, int], dict[str, int]]] = {}
+_USER_INDEXES_KEPT = 64
+
+
+def _user_index(users: tuple) -> tuple[dict[str, int], dict[str, int]]:
+    entry = _USER_INDEXES.get(id(users))
+    if entry is None or entry[0] is not users:
+        by_aor: dict[str, int] = {}
+        by_number: dict[str, int] = {}
+        for i, u in enumerate(users):
+            by_aor.setdefault(u.aor, i)
+            if u.number is not None:
+                by_number.setdefault(u.number, i)
+        if len(_USER_INDEXES) >= _USER_INDEXES_KEPT:
+            _USER_INDEXES.clear()
+        entry = _USER_INDEXES[id(users)] = (users, by_aor, by_number)
+    return entry[1], entry[2]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Lab:
     """Everything a Front End knows about its deployment. Build one with labfile.load_lab()."""
@@ -563,13 +604,24 @@ class Lab:
             return None
         aor = aor_of(address) if (":" in address or "<" in address) else address.lower()
         number = phone_number_of(address)
-        for u in self.users:
+        users = self.users
+        if type(users) is tuple:   # the first user that matches either way, found by index
+            by_aor, by_number = _user_index(users)
+            first = min(by_aor.get(aor, _NOBODY) if aor else _NOBODY,
+                        by_number.get(number, _NOBODY) if number else _NOBODY)
+            if first != _NOBODY:
+                return users[first]
+            if aor and aor.startswith("+"):
+                first = by_number.get(aor)
+                return users[first] if first is not None else None
+            return None
+        for u in users:
             if aor and u.aor == aor:
                 return u
             if number and u.number == number:
                 return u
         if aor and aor.startswith("+"):
-            for u in self.users:
+            for u in users:
                 if u.number == aor:
                     return u
         return None

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
 
-from .context import RequestContext
-from .trace import Changes, Hop, ResponseHop
+from .context import RequestContext, changes, shared
+from .trace import Hop, ResponseHop
 
 if TYPE_CHECKING:
     from .simulate import FrontEnd
@@ -36,30 +36,36 @@ def response_path(fe: FrontEnd, ctx: RequestContext, hops: Sequence[Hop], respon
     for j in range(min(start, len(fe.chain) - 1), -1, -1):
         app = fe.chain[j]
         hop = hops[j]
-        base = dict(app=app.name, priority=j, builtin=app.is_builtin, status=status, reason=response.reason)
+        reason = response.reason
         if dropped_by is not None:
-            out.append(ResponseHop(ran=False, why="not-reached", sentence=f"{dropped_by} dropped the response",
-                                   **base))
+            out.append(_skipped(app, j, status, reason, "not-reached", f"{dropped_by} dropped the response"))
             continue
         if not hop.ran:
-            out.append(ResponseHop(ran=False, why="not-in-path",
-                                   sentence="it did not see the request, so the response does not pass through "
-                                            "it [inferred]", **base))
+            out.append(_skipped(app, j, status, reason, "not-in-path",
+                                "it did not see the request, so the response does not pass through it [inferred]"))
             continue
         if not app.enabled:
-            out.append(ResponseHop(ran=False, why="disabled", sentence="disabled", **base))
+            out.append(_skipped(app, j, status, reason, "disabled", "disabled"))
             continue
         if not app.accepts_response(status):
             rf = app.response_filter
-            out.append(ResponseHop(ran=False, why="response-filter",
-                                   sentence=f"responseFilter reasonCodes={rf.reason_codes_text if rf else '?'} "
-                                            f"does not accept {status}", **base))
+            out.append(_skipped(app, j, status, reason, "response-filter",
+                                f"responseFilter reasonCodes={rf.reason_codes_text if rf else '?'} "
+                                f"does not accept {status}"))
             continue
         before = response.copy()
         if app.builtin is not None:
             action = app.builtin.on_response(ctx, response)
-            out.append(ResponseHop(ran=True, action=action, changes=Changes.between(before, response),
-                                   sentence="", **base))
+            diff = changes(before, response)
+            if diff.empty:  # the same ResponseHop for every response this application passes on as it came
+                out.append(shared(("response-builtin", j, app.name, app.is_builtin, status, reason, action,
+                                   diff.request_uri_before),
+                                  lambda: ResponseHop(app=app.name, priority=j, builtin=app.is_builtin, status=status,
+                                                      reason=reason, ran=True, action=action, changes=diff,
+                                                      sentence="")))
+            else:
+                out.append(ResponseHop(app=app.name, priority=j, builtin=app.is_builtin, status=status,
+                                       reason=reason, ran=True, action=action, changes=diff, sentence=""))
             continue
         ran = fe.run_script(app, response, ctx, transaction_request=request)
         final = ran.run.final
@@ -72,10 +78,17 @@ def response_path(fe: FrontEnd, ctx: RequestContext, hops: Sequence[Hop], respon
             delivered = False
         else:
             action, sentence = "passed it on", "no action; proxyByDefault passes it on" if final is None else ""
-        out.append(ResponseHop(ran=True, action=action, sentence=sentence,
-                               changes=Changes.between(before, response), log=ran.log,
-                               critical_errors=ran.critical_errors, **base))
+        out.append(ResponseHop(app=app.name, priority=j, builtin=app.is_builtin, status=status, reason=reason,
+                               ran=True, action=action, sentence=sentence, changes=changes(before, response),
+                               log=ran.log, critical_errors=ran.critical_errors))
     if any(r.ran for r in out if not r.builtin):
         ctx.note("documented", "Responses pass through the applications in reverse order: the last application "
                                "sees the response first.", "LCS05 cc165046")
     return out, delivered
+
+
+def _skipped(app: Any, j: int, status: int, reason: str, why: str, sentence: str) -> ResponseHop:
+    """The ResponseHop of an application the response does not pass through (shared: see context.shared)."""
+    return shared(("response-skipped", j, app.name, app.is_builtin, status, reason, why, sentence),
+                  lambda: ResponseHop(app=app.name, priority=j, builtin=app.is_builtin, status=status, reason=reason,
+                                      ran=False, why=why, sentence=sentence))

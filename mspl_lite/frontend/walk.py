@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Callable, Mapping
 
 from ..errors import UsageError
 from .chain import ServerApplication
-from .context import RequestContext
+from .context import RequestContext, changes as changes_between, shared
 from .decisions import Answer, Drop, PassOn, Route
 from .dispatch import dispatch
 from .downstream import resolve
-from .trace import Changes, Hop
+from .trace import Hop
 
 if TYPE_CHECKING:
     from .simulate import FrontEnd
@@ -57,8 +57,9 @@ def walk_down(fe: FrontEnd, ctx: RequestContext,
             continue
         why, sentence = _skipped(fe, app, ctx)
         if why is not None:
-            hops.append(Hop(app=app.name, priority=i, builtin=app.is_builtin, uri=app.uri, ran=False, why=why,
-                            action="", sentence=sentence))
+            hops.append(shared(("skipped", i, app.name, app.is_builtin, app.uri, why, sentence),
+                               lambda: Hop(app=app.name, priority=i, builtin=app.is_builtin, uri=app.uri, ran=False,
+                                           why=why, action="", sentence=sentence)))
             continue
         if app.builtin is not None:
             hop, decision = _builtin_hop(i, app, ctx)
@@ -82,12 +83,22 @@ def _placement_notes(fe: FrontEnd, ctx: RequestContext) -> None:
 
 
 def _below_the_decision(i: int, app: ServerApplication, decided: Decided) -> Hop:
-    base = dict(app=app.name, priority=i, builtin=app.is_builtin, uri=app.uri, ran=False, action="")
-    if isinstance(decided.decision, Route):
-        return Hop(why="routed", sentence=f"{decided.app} already routed the request ({decided.decision.action})",
-                   **base)
-    what = "answered" if isinstance(decided.decision, Answer) else "dropped"
-    return Hop(why="not-reached", sentence=f"never reached: {decided.app} {what} the request", **base)
+    decision = decided.decision
+    if isinstance(decision, Route):
+        why, what = "routed", decision.action
+    else:
+        why, what = "not-reached", "answered" if isinstance(decision, Answer) else "dropped"
+    return shared(("below", i, app.name, app.is_builtin, app.uri, decided.app, why, what),
+                  lambda: _below_hop(i, app, decided.app, why, what))
+
+
+def _below_hop(i: int, app: ServerApplication, decider: str, why: str, what: str) -> Hop:
+    if why == "routed":
+        sentence = f"{decider} already routed the request ({what})"
+    else:
+        sentence = f"never reached: {decider} {what} the request"
+    return Hop(app=app.name, priority=i, builtin=app.is_builtin, uri=app.uri, ran=False, action="", why=why,
+               sentence=sentence)
 
 
 def _skipped(fe: FrontEnd, app: ServerApplication, ctx: RequestContext) -> tuple[str | None, str]:
@@ -107,17 +118,24 @@ def _skipped(fe: FrontEnd, app: ServerApplication, ctx: RequestContext) -> tuple
 def _builtin_hop(i: int, app: ServerApplication, ctx: RequestContext) -> tuple[Hop, Route | Answer | Drop | None]:
     before = ctx.request.copy()
     decision = app.builtin.on_request(ctx)
-    changes = Changes.between(before, ctx.request)
+    changes = changes_between(before, ctx.request)
+    unchanged = changes.empty
     if isinstance(decision, PassOn):
-        effect = "modified" if not changes.empty else "passed"
+        effect = "modified" if not unchanged else "passed"
     elif isinstance(decision, Route):
         effect = "forked" if decision.fork else "proxied"
     elif isinstance(decision, Answer):
         effect = "responded"
     else:
         effect = "dropped"
-    hop = Hop(app=app.name, priority=i, builtin=True, uri=app.uri, ran=True, changes=changes,
-              action=decision.action, sentence=decision.sentence, effect=effect)
+    action, sentence = decision.action, decision.sentence
+    if unchanged:   # the same Hop for every request this application passes on as it came
+        hop = shared(("builtin", i, app.name, app.uri, changes.request_uri_before, action, sentence, effect),
+                     lambda: Hop(app=app.name, priority=i, builtin=True, uri=app.uri, ran=True, changes=changes,
+                                 action=action, sentence=sentence, effect=effect))
+    else:
+        hop = Hop(app=app.name, priority=i, builtin=True, uri=app.uri, ran=True, changes=changes,
+                  action=action, sentence=sentence, effect=effect)
     return hop, None if isinstance(decision, PassOn) else decision
 
 
@@ -192,7 +210,7 @@ def _script_hop(fe: FrontEnd, i: int, app: ServerApplication, ctx: RequestContex
         action, effect, sentence = "passed on", "passed", f"{final.describe()} has no meaning for a request"
     if extra:
         sentence = sentence + "; " + "; ".join(extra)
-    changes = Changes.between(before, ctx.request)   # after Dispatch: the request managed code sent on
+    changes = changes_between(before, ctx.request)   # after Dispatch: the request managed code sent on
     if effect == "passed" and not changes.empty:
         effect = "modified"
     hop = Hop(app=app.name, priority=i, builtin=False, uri=app.uri, ran=True, action=action, sentence=sentence,

@@ -301,10 +301,19 @@ def add_header(ctx: ScriptContext, node: Any, name: Any, value: Any) -> bool:
 
 def get_header_values(ctx: ScriptContext, node: Any, name: Any) -> tuple:
     """GetHeaderValues(name): every value of the header (comma lists split), empty if none."""
-    values = tuple(wire_text(v) for v in ctx.message.get_all(_header_name(name, "GetHeaderValues", 1)))
-    size = sum(len(v) for v in values) + len(values)
-    ctx.charge(work=size, memory=size)
-    return values
+    values = ctx.message.get_all(_header_name(name, "GetHeaderValues", 1))
+    size = len(values)
+    for i, v in enumerate(values):   # a plain loop: a script calls this often (bench/bench_script.py)
+        if not v.isascii():
+            values[i] = v = wire_text(v)
+        size += len(v)
+    ctx.work += size     # ctx.charge(work=size, memory=size), inlined
+    ctx.memory += size
+    if ctx.work > ctx.work_budget or ctx.memory > ctx.memory_budget:
+        ctx.work -= size
+        ctx.memory -= size
+        ctx.charge(work=size, memory=size)   # raises the fault of the budget that is over
+    return tuple(values)
 
 
 def get_parameter_value(ctx: ScriptContext, node: Any, header: Any, parameter: Any) -> str | None:
@@ -364,9 +373,14 @@ def supports_method(ctx: ScriptContext, node: Any, method: Any, mask: Any, extra
 def concatenate(ctx: ScriptContext, node: Any, *parts: Any) -> str:
     """Concatenate(s1, ..., sN): the strings joined; ints become their text."""
     out = []
-    for pos, part in enumerate(parts, start=1):
-        out.append(part if type(part) is str else _string(part, "Concatenate", pos))
-    size = sum(len(part) for part in out)
+    size = 0
+    pos = 0
+    for part in parts:
+        pos += 1
+        if type(part) is not str:
+            part = _string(part, "Concatenate", pos)
+        out.append(part)
+        size += len(part)
     if size > ctx.max_string:
         raise ScriptFault(f"Concatenate built a string of {size} characters; the limit is {ctx.max_string}",
                           hint="mspl-lite bounds the memory of a script run")
@@ -388,7 +402,9 @@ def contains_string(ctx: ScriptContext, node: Any, source: Any, search: Any, ign
     t = _string(search, "ContainsString", 2)
     flag = truth(ignore_case)
     ctx.charge(work=(len(s) + len(t)) * (2 if flag else 1))
-    return _fold(t, flag) in _fold(s, flag)
+    if flag:    # _fold, inlined
+        return t.casefold() in s.casefold()
+    return t in s
 
 
 def equal_string(ctx: ScriptContext, node: Any, a: Any, b: Any, ignore_case: Any) -> bool:
@@ -501,7 +517,11 @@ def _uri_function(fn: str, helper: str) -> Callable[..., Any]:
     def impl(ctx: ScriptContext, node: Any, text: Any) -> str | None:
         if type(text) is not str:
             text = _string(text, fn, 1)
-        ctx.charge(work=len(text))
+        n = len(text)
+        ctx.work += n    # ctx.charge(work=n), inlined: these are a script's commonest calls
+        if ctx.work > ctx.work_budget:
+            ctx.work -= n
+            ctx.charge(work=n)   # raises the work budget's fault
         return function(text)
     impl.__name__ = helper
     impl.__doc__ = f"{fn}(address): via mspl_lite.sip.address.{helper}; null when not found."
@@ -576,8 +596,16 @@ def log(ctx: ScriptContext, node: Any, name: Any, detail: Any, *texts: Any) -> N
     level_name = _string(name, "Log", 1)
     level = level_name if level_name in ("Event", "Error") else "Debugr"
     full = truth(detail)
-    lines = tuple(t if type(t) is str else _string(t, "Log", pos) for pos, t in enumerate(texts, start=3))
-    size = sum(len(text) for text in lines) + len(level_name)
+    out = []
+    size = len(level_name)
+    pos = 2
+    for t in texts:   # a plain loop, not generators: Log is a script's commonest call after the routing ones
+        pos += 1
+        if type(t) is not str:
+            t = _string(t, "Log", pos)
+        out.append(t)
+        size += len(t)
+    lines = tuple(out)
     if full:   # the whole message is written out: its headers, measured before they are copied
         size += sum(len(h.name) + len(h.value) + 4 for h in ctx.message.headers)
     ctx.charge(work=size, memory=size)
@@ -591,12 +619,12 @@ def _log_summary(ctx: ScriptContext, detail: bool) -> tuple[str, ...]:
         text = str(message).split("\r\n\r\n", 1)[0].split("\n\n", 1)[0]
         return tuple(line.rstrip("\r") for line in text.split("\n"))
     if ctx.is_request:
-        first = (f"Method: {message.method}", f"Request-Uri: {message.request_uri}")
-    else:
-        cseq = (message.get("CSeq") or "").split()
-        first = (f"Method: {cseq[-1] if cseq else ''}", f"Status: {message.status_code} {message.reason}")
-    return (f"Application: {ctx.app_uri}",) + first + (
-        f"From: {message.get('From') or ''}", f"To: {message.get('To') or ''}")
+        return (f"Application: {ctx.app_uri}", f"Method: {message.method}", f"Request-Uri: {message.request_uri}",
+                f"From: {message.get('From') or ''}", f"To: {message.get('To') or ''}")
+    cseq = (message.get("CSeq") or "").split()
+    return (f"Application: {ctx.app_uri}", f"Method: {cseq[-1] if cseq else ''}",
+            f"Status: {message.status_code} {message.reason}",
+            f"From: {message.get('From') or ''}", f"To: {message.get('To') or ''}")
 
 
 # ============================================================================================

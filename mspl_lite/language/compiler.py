@@ -111,7 +111,12 @@ class Script:
         record.steps = ctx.steps
         record.work = ctx.work
         record.memory = ctx.memory
-        record.handled = any(d.handles for d in record.dispositions)
+        handled = False
+        for d in record.dispositions:   # any(...) without a generator
+            if d.handles:
+                handled = True
+                break
+        record.handled = handled
         return record
 
     def __repr__(self) -> str:
@@ -265,6 +270,23 @@ class _Compiler:
         """``name = value;``: store, coercing to the type of the variable's first value (dn439149)."""
         slot = self.scope.slots[name]
         tslot = slot + len(self.scope.slots)
+        constant = getattr(value, "constant", None)
+        if constant is not None:    # ``name = "text";``: no closure to call for the value
+            v = constant[0]
+            vt = type(v)
+
+            def assign_constant(ctx, f):
+                t = f[tslot]
+                if t is None:
+                    if v is not None:
+                        f[tslot] = vt
+                    f[slot] = v
+                elif v is None or vt is t:
+                    f[slot] = v
+                else:
+                    f[slot] = _coerce_variable(v, t, name, node)
+                return None
+            return assign_constant
 
         def assign(ctx, f):
             v = value(ctx, f)
@@ -530,8 +552,7 @@ class _Compiler:
         return method(node)
 
     def expr_Literal(self, node: ast.Literal) -> Closure:
-        value = node.value
-        return lambda ctx, f: value
+        return _constant(node.value)
 
     def expr_Name(self, node: ast.Name) -> Closure:
         name = node.name
@@ -546,6 +567,7 @@ class _Compiler:
                                  hint="assign it on every path before this line (e.g. "
                                       f"{name} = \"\"; at the start)")
                 return v
+            read.slot = slot    # a built-in call reads the slot itself (_builtin_call)
             return read
         builtin = _BUILTIN_VARIABLE_READERS.get(name)
         if builtin is not None:
@@ -601,7 +623,7 @@ class _Compiler:
         if base in ENUM_TYPES:
             value = ENUMS.get(base, {}).get(name)
             if value is not None:
-                return lambda ctx, f: value
+                return _constant(value)
             removed = REMOVED_ENUM_VALUES.get((base, name))
             if removed:
                 return _failing(removed, node)
@@ -771,6 +793,18 @@ class _Compiler:
             return ordering
         if op in ("+", "-"):
             plus = op == "+"
+            constant = getattr(right, "constant", None)
+            if constant is not None and type(constant[0]) is int:   # ``n + 1``
+                b = constant[0]
+
+                def arithmetic_constant(ctx, f):
+                    a = left(ctx, f)
+                    if type(a) is int:
+                        n = a + b if plus else a - b
+                        if INT_MIN <= n <= INT_MAX:
+                            return n
+                    return _arithmetic(op, a, b, node)
+                return arithmetic_constant
 
             def arithmetic(ctx, f):
                 a = left(ctx, f)
@@ -833,6 +867,15 @@ def _charge_text(ctx: Any, a: Any, b: Any, node: Any) -> None:
 
 def _nothing(ctx, f):
     return None
+
+
+def _constant(value: Any) -> Closure:
+    """The closure of a literal or an enum constant; marked so that a built-in call can take
+    the value itself instead of calling the closure on every run (_builtin_call)."""
+    def constant(ctx, f):
+        return value
+    constant.constant = (value,)
+    return constant
 
 
 def _signal_break(ctx, f):
@@ -908,8 +951,52 @@ def _arithmetic(op: str, a: Any, b: Any, node: Any) -> Any:
 def _builtin_call(name: str, impl: Callable[..., Any], node: Any, args: list[Closure]) -> Closure:
     """A call of a built-in: evaluate the arguments, run it, locate any fault at the call."""
     # Unrolled for up to three arguments: a call is the commonest step of a script, and the
-    # general call_n (a list and a * call per run) costs measurably more.
+    # general call_n (a list and a * call per run) costs measurably more. Constant arguments
+    # (literals, enum values) are passed as values, not closures to call.
     count = len(args)
+    constants = [getattr(a, "constant", None) for a in args]
+    if count == 1 and getattr(args[0], "slot", None) is not None:
+        a0 = args[0]
+        s0 = a0.slot
+
+        def call1_variable(ctx, f):
+            try:
+                v = f[s0]
+                if v is UNSET:
+                    v = a0(ctx, f)   # raises "read before any value was assigned"
+                return impl(ctx, node, v)
+            except ScriptFault as fault:
+                raise _locate(fault, node)
+            except Exception as exc:
+                raise _internal(exc, name, node) from exc
+        return call1_variable
+    if count == 1 and constants[0] is not None:
+        v0 = constants[0][0]
+
+        def call1_constant(ctx, f):
+            try:
+                return impl(ctx, node, v0)
+            except ScriptFault as fault:
+                raise _locate(fault, node)
+            except Exception as exc:
+                raise _internal(exc, name, node) from exc
+        return call1_constant
+    if count > 3 or (count > 1 and all(c is not None for c in constants)):
+        # the argument list with the constants in place; the others evaluated left to right
+        template = [c[0] if c is not None else None for c in constants]
+        dynamic = [(i, a) for i, (a, c) in enumerate(zip(args, constants)) if c is None]
+
+        def call_template(ctx, f):
+            try:
+                values = template.copy()
+                for i, a in dynamic:
+                    values[i] = a(ctx, f)
+                return impl(ctx, node, *values)
+            except ScriptFault as fault:
+                raise _locate(fault, node)
+            except Exception as exc:
+                raise _internal(exc, name, node) from exc
+        return call_template
     if count == 0:
         def call0(ctx, f):
             try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UsageError, source_line
-from ..sip import Request
+from ..sip import Request, Response
 from ..sip import address as sip_address
 from .run import CriticalError, Disposition, ScriptFault, ScriptRun
 from .server import InMemoryServer, ServerState
@@ -126,14 +126,16 @@ class ScriptContext:
     )
 
     def __init__(self, script: Any, message: Any, env: Any):
-        if not (hasattr(message, "get") and hasattr(message, "get_all")):
+        kind = type(message)
+        known = kind is Request or kind is Response     # the usual case, without hasattr
+        if not known and not (hasattr(message, "get") and hasattr(message, "get_all")):
             raise UsageError(f"Script.run needs a mspl_lite.sip Request or Response, not {type(message).__name__}")
         self.script = script
         self.message = message
         self.env = env
         self.server: ServerState = env.server
         self.run = ScriptRun(filename=script.filename)
-        self.is_request = hasattr(message, "request_uri")
+        self.is_request = kind is Request or (not known and hasattr(message, "request_uri"))
         self.is_response = not self.is_request
         self.message_view = MessageView(message, "Message", True, self)
         self.request_view = MessageView(message, "Request", self.is_request, self)

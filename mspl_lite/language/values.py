@@ -622,13 +622,15 @@ def wire_text(text: str) -> str:
     """Message text as a script sees it: bytes that were not UTF-8 (kept by the parser as lone
     surrogates, decision D81) read as U+FFFD, as a .NET UTF-8 decoder reads them (inferred), so a
     script can copy any value it read into a header it writes."""
-    return replace_lone_surrogates(text)
+    return text if text.isascii() else replace_lone_surrogates(text)   # ASCII holds no surrogate
 
 
 def _header(name: str) -> Callable[[Any, Any], str]:
     def read(message: Any, context: Any) -> str:
         value = message.get(name)
-        return "" if value is None else wire_text(value)
+        if value is None:
+            return ""
+        return value if value.isascii() else replace_lone_surrogates(value)   # wire_text, inlined
     return read
 
 

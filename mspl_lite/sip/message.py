@@ -13,6 +13,8 @@ Anything else is a ``UsageError``, so ``to_bytes()`` always works and parses bac
 from __future__ import annotations
 
 import hashlib
+import re
+from functools import lru_cache
 from typing import Iterable, NamedTuple, Union
 
 from ..errors import UsageError
@@ -37,7 +39,20 @@ class Header(NamedTuple):
 
 HeaderLike = Union[Header, "tuple[str, str]"]
 
+#: Request-URIs and To-tag seeds up to this many characters have their answers remembered (a
+#: transaction sets and derives the same few again and again); longer ones are worked out each
+#: time, so the caches (``_CACHED``) hold at most a few MB whatever a replay feeds them.
+_CACHED_TEXT = 512
+_CACHED = 4096
+
+#: type -> the names of its slots and its bases' (Message.copy copies a message many times a transaction).
+_SLOTS: dict[type, tuple[str, ...]] = {}
+
 _new_header = tuple.__new__  # Header(name, value) without the NamedTuple __new__ call (parser hot path)
+
+
+# A control character other than TAB: not allowed in a reason phrase.
+_REASON_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def _as_header(item: object) -> Header:
@@ -48,7 +63,18 @@ def _as_header(item: object) -> Header:
         name, value = item
     else:
         raise UsageError(f"a header is a (name, value) pair, got {item!r}")
+    if type(name) is str and type(value) is str and len(name) + len(value) <= _CACHED_TEXT:
+        return _checked_header(name, value)
+    return _new_header_checked(name, value)
+
+
+def _new_header_checked(name: object, value: object) -> Header:
     return Header(_check_name(name), _check_value(name, value))
+
+
+#: (name, value) -> its checked Header: a refused one raises, and lru_cache keeps no exception.
+#: Headers are immutable, so two messages may share one.
+_checked_header = lru_cache(maxsize=_CACHED)(_new_header_checked)
 
 
 def _check_name(name: object) -> str:
@@ -83,6 +109,12 @@ def _refused(name: str, value: str, problem: Problem) -> UsageError:
 
 def _check_field(name: str, value: str) -> str:
     """Check ``value`` with the parser's rule for header ``name`` (if it has one); return its key."""
+    if len(name) + len(value) <= _CACHED_TEXT:
+        return _checked_field(name, value)
+    return _check_field_now(name, value)
+
+
+def _check_field_now(name: str, value: str) -> str:
     key = header_key(name)
     check = HEADER_CHECKS.get(key)
     if check is not None and check[0](value) is None:
@@ -93,9 +125,18 @@ def _check_field(name: str, value: str) -> str:
     return key
 
 
+_checked_field = lru_cache(maxsize=_CACHED)(_check_field_now)   # pure, like _checked_header
+
+
 def check_request_uri(uri: object) -> str:
     """``uri`` if the parser accepts it as a Request-URI (one URI, a scheme, no spaces, <> or
     ``?headers``, no lone surrogate); else ``UsageError`` saying why."""
+    if type(uri) is str and len(uri) <= _CACHED_TEXT:
+        return _checked_request_uri(uri)
+    return _check_request_uri(uri)
+
+
+def _check_request_uri(uri: object) -> str:
     if not isinstance(uri, str) or not uri or uri != uri.strip() or any(c in uri for c in " \t\r\n<>"):
         raise UsageError(f"a Request-URI is one URI without spaces or <>, e.g. 'sip:bob@contoso.com', got {uri!r}")
     _check_text(uri, "the Request-URI")
@@ -105,6 +146,10 @@ def check_request_uri(uri: object) -> str:
         raise UsageError(f"the parser would refuse the Request-URI {shown(uri[:80])!r} (at character "
                          f"{problem.offset + 1}): {problem.message}; {problem.hint}") from None
     return uri
+
+
+#: The URIs found valid (a refused one raises, and lru_cache keeps no exception).
+_checked_request_uri = lru_cache(maxsize=_CACHED)(_check_request_uri)
 
 
 def _check_status_code(code: object) -> None:
@@ -146,8 +191,8 @@ class Message:
 
     def get(self, name: str) -> str | None:
         """The value of the first header called ``name`` (any case, compact forms match), or None."""
-        key = header_key(name)
         keys = KEY_CACHE
+        key = keys.get(name) or header_key(name)
         for h in self.headers:
             if (keys.get(h[0]) or header_key(h[0])) == key:
                 return h[1]
@@ -194,12 +239,13 @@ class Message:
         header = _as_header((name, value))
         self._agree(header[0], header[1], first=True)
         key = header_key(name)
+        keys = KEY_CACHE
         kept: list[Header] = []
         placed = False
         for h in self.headers:
-            if header_key(h[0]) == key:
-                if not placed:
-                    kept.append(Header(h[0], header.value))
+            if (keys.get(h[0]) or header_key(h[0])) == key:
+                if not placed:   # the first one's spelling, the new value
+                    kept.append(header if h[0] == header[0] else _new_header(Header, (h[0], header[1])))
                     placed = True
             else:
                 kept.append(h)
@@ -299,12 +345,24 @@ class Message:
 
     def copy(self):
         """An independent copy (headers are immutable values, so a shallow list copy suffices)."""
-        other = object.__new__(type(self))
-        for cls in type(self).__mro__:
-            for slot in getattr(cls, "__slots__", ()):
+        cls = type(self)
+        other = object.__new__(cls)
+        if cls is Request:      # the common cases spelt out: a transaction copies its messages often
+            other.method = self.method
+            other._request_uri = self._request_uri
+        elif cls is Response:
+            other.status_code = self.status_code
+            other.reason = self.reason
+        else:
+            slots = _SLOTS.get(cls)
+            if slots is None:   # every slot of the class and its bases, found once per class
+                slots = _SLOTS[cls] = tuple(slot for c in cls.__mro__ for slot in getattr(c, "__slots__", ()))
+            for slot in slots:
                 setattr(other, slot, getattr(self, slot))
         other.headers = list(self.headers)
-        other._raw = dict(self._raw)
+        other._body = self._body
+        other.sip_version = self.sip_version
+        other._raw = dict(self._raw) if self._raw else {}
         return other
 
     __copy__ = copy
@@ -355,13 +413,22 @@ class Request(Message):
         derived from Call-ID and CSeq, so the same request always gets the same tag.
         """
         _check_status_code(code)
-        out: list[Header] = [Header("Via", v) for v in self._values("via")]
-        for name in ("From", "To", "Call-ID", "CSeq"):
-            value = self.get(name)
+        out: list[Header] = []
+        first: dict[str, str] = {}      # key -> the first value of From, To, Call-ID, CSeq
+        keys = KEY_CACHE
+        for h in self.headers:          # one pass over the headers
+            key = keys.get(h[0]) or header_key(h[0])
+            if key == "via":
+                out.append(Header("Via", h[1]))
+            elif key in _ANSWER_COPIES and key not in first:
+                first[key] = h[1]
+        for key, name in _ANSWER_COPIES.items():
+            value = first.get(key)
             if value is None:
                 continue
-            if name == "To" and code != 100 and find_param(value, "tag") is None:
-                value = set_param(value, "tag", self._to_tag())
+            # no ";" means no parameter at all, so no tag (find_param would say the same, slower)
+            if key == "to" and code != 100 and (";" not in value or find_param(value, "tag") is None):
+                value = set_param(value, "tag", _to_tag(f"{first.get('call-id') or ''}\n{first.get('cseq') or ''}"))
             out.append(Header(name, value))
         extra = [_as_header(h) for h in headers]
         out.extend(h for h in extra if header_key(h.name) != "content-length")
@@ -371,8 +438,25 @@ class Request(Message):
         return response
 
     def _to_tag(self) -> str:
-        seed = f"{self.get('Call-ID') or ''}\n{self.get('CSeq') or ''}".encode("utf-8", "surrogateescape")
-        return hashlib.sha256(seed).hexdigest()[:10]
+        return _to_tag(f"{self.get('Call-ID') or ''}\n{self.get('CSeq') or ''}")
+
+
+#: The headers a response copies from its request after the Vias (RFC 3261 8.2.6.2): key -> name.
+_ANSWER_COPIES = {"from": "From", "to": "To", "call-id": "Call-ID", "cseq": "CSeq"}
+
+
+def _to_tag(seed: str) -> str:
+    """The To tag of a response to the request whose Call-ID and CSeq make ``seed``."""
+    if len(seed) <= _CACHED_TEXT:
+        return _cached_to_tag(seed)
+    return _hash_tag(seed)
+
+
+def _hash_tag(seed: str) -> str:
+    return hashlib.sha256(seed.encode("utf-8", "surrogateescape")).hexdigest()[:10]
+
+
+_cached_to_tag = lru_cache(maxsize=_CACHED)(_hash_tag)
 
 
 class Response(Message):
@@ -390,7 +474,7 @@ class Response(Message):
     ):
         super().__init__(headers, body, sip_version)
         _check_status_code(status_code)
-        if not isinstance(reason, str) or any((c < " " and c != "\t") or c == "\x7f" for c in reason):
+        if not isinstance(reason, str) or _REASON_CONTROL.search(reason) is not None:
             raise UsageError(f"a reason phrase is one line of text without control characters, got {shown(reason)!r}")
         _check_text(reason, "the reason phrase")
         self.status_code = status_code

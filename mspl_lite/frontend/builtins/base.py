@@ -41,6 +41,12 @@ def server_uri(fqdn: str) -> str:
     return f"sip:{fqdn}:5061;transport=tls;lr"
 
 
+#: (class, name, methods, methods_source, method) -> filter_reason's sentence, which every request
+#: of that method gets from that application; bounded (a replay may carry any number of methods).
+_FILTER_REASONS: dict[tuple, str] = {}
+_FILTER_REASONS_KEPT = 1024
+
+
 class BuiltinApplication:
     """Base of the built-in applications (ClientVersionFilter ... AcpRouting)."""
 
@@ -76,10 +82,21 @@ class BuiltinApplication:
 
     def filter_reason(self, ctx: RequestContext) -> str | None:
         """None when this application sees the request; else a sentence saying why not."""
-        if self.methods is not None and ctx.method not in self.methods:
-            shown = ", ".join(sorted(self.methods)) if len(self.methods) < 6 else "calls, IMs and other user requests"
-            return f"{self.name} handles {shown}, not {ctx.method} ({self.methods_basis()})"
+        if self.methods is not None:
+            method = ctx.method
+            if method not in self.methods:
+                key = (type(self), self.name, self.methods, self.methods_source, method)
+                reason = _FILTER_REASONS.get(key)
+                if reason is None:
+                    reason = self._filter_sentence(method)
+                    if len(_FILTER_REASONS) < _FILTER_REASONS_KEPT and len(method) <= 64:
+                        _FILTER_REASONS[key] = reason
+                return reason
         return None
+
+    def _filter_sentence(self, method: str) -> str:
+        shown = ", ".join(sorted(self.methods)) if len(self.methods) < 6 else "calls, IMs and other user requests"
+        return f"{self.name} handles {shown}, not {method} ({self.methods_basis()})"
 
     def methods_basis(self) -> str:
         """Where ``methods`` comes from, as a trace or the listing says it."""

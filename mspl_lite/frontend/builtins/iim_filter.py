@@ -39,8 +39,12 @@ def find_links(text: str, prefixes: tuple[str, ...]) -> list[re.Match]:
     return list(_prefix_regex(prefixes).finditer(text))
 
 
+_LINK_HOST = re.compile(r"[a-z][a-z0-9+.\-]*:(?://)?([^/:?#@]+@)?([^/:?#]+)", re.IGNORECASE)
+_LINK_PATH = re.compile(r"[a-z][a-z0-9+.\-]*://[^/]*(/.*)?$", re.IGNORECASE)
+
+
 def _host_of(link: str) -> str:
-    m = re.match(r"[a-z][a-z0-9+.\-]*:(?://)?([^/:?#@]+@)?([^/:?#]+)", link, re.IGNORECASE)
+    m = _LINK_HOST.match(link)
     if m:
         return m.group(2).lower()
     return link.split("/", 1)[0].lower()
@@ -49,7 +53,7 @@ def _host_of(link: str) -> str:
 def _path_of(link: str) -> str:
     """The path part of a link ("" when it has none): ``http://x.com/a/setup.exe?x`` -> ``/a/setup.exe``."""
     text = link.split("?", 1)[0].split("#", 1)[0]
-    m = re.match(r"[a-z][a-z0-9+.\-]*://[^/]*(/.*)?$", text, re.IGNORECASE)
+    m = _LINK_PATH.match(text)
     if m:
         return (m.group(1) or "").lower()
     if text.lower().startswith(("file:", "www")):
@@ -94,6 +98,8 @@ class IIMFilter(BuiltinApplication):
             exts = ctx.lab.file_transfer_filter.extensions
             for m in links:
                 path = _path_of(m.group(0))
+                if not path.endswith(tuple(exts)):  # one call for the whole list; the loop names the first match
+                    continue
                 for ext in exts:
                     if path.endswith(ext):
                         ctx.note("inferred", "A link to a blocked file type is answered 403 Forbidden (the link "
