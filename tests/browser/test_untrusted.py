@@ -47,3 +47,12 @@ def test_untrusted_notebook_shows_every_stored_picture(page, lab_server, name):
     assert not missing, f"{name} untrusted: no picture drawn in {missing}"
     shown = page.locator(f".jp-OutputArea-output .{PREVIEW}").count()
     assert shown == previews, f"{name} untrusted: {shown} widget previews shown, {previews} stored"
+    # The text alternative survives the sanitizer: every drawn picture keeps a non-empty alt, and
+    # every line of every stored long description is there in its figcaption (decision D118).
+    alts = page.eval_on_selector_all('.jp-OutputArea-output img[src^="data:image/svg+xml"]',
+                                     "imgs => imgs.map(im => im.getAttribute('alt') || '')")
+    assert all(a.strip() for a in alts), f"{name} untrusted: a picture without alt text"
+    described = sum(_html(data).count("<li>") for _, _, data in _outputs(NOTEBOOKS / name)
+                    if DIAGRAM_HTML in _html(data) and "<figcaption>" in _html(data))
+    listed = page.locator(".jp-OutputArea-output figure figcaption li").count()
+    assert listed == described, f"{name} untrusted: {listed} description lines shown, {described} stored"
