@@ -5,8 +5,9 @@
 
 The capture is generated at run time into a temporary folder: a pcap (Ethernet, IPv4, UDP) of
 the shipped sample messages (mspl_lite/data/messages), each copy its own call (Call-ID and Via
-branch), and for every INVITE the callee's 200 OK coming back to the Front End (its Via on top),
-so the response path runs on real responses too. It is read once with mspl_lite.capture (timed
+branch), and for every INVITE the callee's 200 OK coming back to the Front End (its Via on top):
+found in the look-ahead, it answers the INVITE's replay, so the response path runs once, on that
+real response (decision D108); the count of captured and simulated answers is printed. It is read once with mspl_lite.capture (timed
 as "read"); then, on the same messages in memory, side by side:
 
 * parse-only: ``parse_message`` of every message;
@@ -39,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from mspl_lite.capture import read_capture  # noqa: E402
 from mspl_lite.replay.engine import load_config  # noqa: E402
+from mspl_lite.replay.model import Summary  # noqa: E402
 from mspl_lite.replay.run import default_jobs, replay_stream  # noqa: E402
 from mspl_lite.sip import parse_message  # noqa: E402
 
@@ -178,7 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'workload':<38} {'seconds':>8} {'msg/s':>9} {'x parse':>8} {'us/msg':>7}")
     for (label, _), seconds in zip(workloads, totals):
         print(f"{label:<38} {seconds:>8.2f} {n / seconds:>9,.0f} {seconds / parse:>7.1f}x {1e6 * seconds / n:>7.0f}")
-    print(f"\nspeed-up from 1 to {args.jobs} jobs: {totals[2] / totals[3]:.2f}x (identical results: "
+    answers = Summary()
+    _drain(replay_stream(parts[0][:2000], one, jobs=1, summary=answers))
+    print(f"\nfinal responses of routed requests, first {min(2000, len(parts[0]))} messages: "
+          f"{answers.answers['captured']} from the capture, {answers.answers['simulated']} simulated (D108)")
+    print(f"speed-up from 1 to {args.jobs} jobs: {totals[2] / totals[3]:.2f}x (identical results: "
           f"tests/test_replay.py); load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if args.profile_messages:
         profile(captured[: args.profile_messages], one, 14)

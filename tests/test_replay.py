@@ -146,32 +146,116 @@ def test_a_retransmission_is_skipped_and_names_the_original():
 # Transactions and dialogs
 
 
-def test_a_real_response_is_matched_to_its_transaction_and_climbs_the_response_path():
+def test_a_captured_response_answers_the_replay_and_a_response_filter_sees_it_exactly_once():
     im = with_body(sample("im-to-nuriag.sip"), "hello")
     app = (str(APPS / "watch-4xx.am"), None)
     capture = [cm(im, "c:1"), cm(forwarded(im), "c:2"), cm(response(im, 486, "Busy Here", fe_via=True), "c:3"),
                cm(response(im, 486, "Busy Here", fe_via=False), "c:4")]
     result = replay(capture, [app])
     req, fwd, real, answer = result.messages
-    assert req.role == "replayed" and "200" in req.outcome         # the lab's Nuria answers 200
+    # the lab's Nuria would answer 200; the capture's 486 answers the replay instead (D108)
+    assert req.role == "replayed" and req.outcome.endswith("-> 486 Busy Here")
+    assert req.answer == "captured 486 Busy Here (#2)"
+    assert req.trace.outcome.status == 486 and req.trace.branches[0].response.startswith("SIP/2.0 486")
+    watch = [a for m in result.messages for a in m.apps if a.app == "Watch4xx" and a.step != "request"]
+    assert len(watch) == 1                                   # the response path ran once, on the 486
+    assert watch[0].step == "response" and "modified" in watch[0].effects
+    assert any("X-Seen-By: Watch4xx" in c for c in watch[0].changes)
+    assert result.summary.per_app["Watch4xx"]["response: modified"] == 1
+    assert "X-Seen-By: Watch4xx" in req.trace.outcome.response
     assert fwd.role == "observed" and fwd.matched == 0 and fwd.agree is True
-    assert real.role == "replayed" and real.matched == 0 and not real.faults
-    watch = next(a for a in real.apps if a.app == "Watch4xx")
-    assert watch.step == "response" and "modified" in watch.effects
-    assert any("X-Seen-By: Watch4xx" in c for c in watch.changes)
-    assert real.outcome == "passed up the chain -> 486 Busy Here"
+    assert real.role == "answer" and real.matched == 0 and not real.apps and not real.faults
     assert answer.role == "observed" and answer.matched == 0
-    assert answer.observed == "486 Busy Here" and answer.agree is False     # the simulator said 200
-    assert result.summary.differ == 1
-    assert result.summary.examples["observed differs from predicted"][0].startswith("#3 c:4")
+    assert answer.observed == "486 Busy Here" and answer.agree is True      # predicted from the real one
+    assert result.summary.answers == {"captured": 1}
+    assert "1 from the capture, 0 simulated" in result.summary.text()
+
+
+def test_a_request_with_no_captured_response_is_marked_simulated():
+    im = with_body(sample("im-to-nuriag.sip"), "hello")
+    result = replay([cm(im, "c:1"), cm(response(im, 200, "OK", fe_via=False), "c:2")],
+                    [(str(APPS / "watch-4xx.am"), None)])
+    req = result.messages[0]
+    assert req.outcome.endswith("-> 200 OK")                 # the lab's Nuria answered
+    assert req.answer.startswith("simulated")
+    assert "response: simulated" in req.line() and req.to_json()["answer"] == req.answer
+    assert not req.trace.branches[0].response
+    assert result.summary.answers == {"simulated": 1}
+    # a response only the Front End sent to its client is not a downstream answer: it stays observed
+    assert result.messages[1].role == "observed" and result.messages[1].agree is True
+
+
+RESPONSE_CRASH = """<?xml version="1.0"?>
+<r:applicationManifest r:appUri="http://www.contoso.com/ResponseCrash" xmlns:r="http://schemas.microsoft.com/lcs/2006/05">
+  <r:requestFilter methodNames="MESSAGE" strictRoute="false" registrarGenerated="false"/>
+  <r:responseFilter reasonCodes="ALL"/>
+  <r:proxyByDefault action="true"/>
+  <r:scriptOnly/>
+  <r:splScript><![CDATA[
+if (sipResponse) {
+    AddHeader("X-Bad", null);
+}
+]]></r:splScript>
+</r:applicationManifest>
+"""
+
+
+def test_a_critical_error_in_a_response_handler_is_counted_once(tmp_path):
+    app = tmp_path / "response-crash.am"
+    app.write_text(RESPONSE_CRASH)
+    im = with_body(sample("im-to-nuriag.sip"), "hello")
+    capture = [cm(im, "c:1"), cm(forwarded(im), "c:2"), cm(response(im, 486, "Busy Here", fe_via=True), "c:3")]
+    result = replay(capture, [(str(app), None)])
+    assert result.summary.critical_errors["ResponseCrash"] == 1
+    crit = [c for m in result.messages for a in m.apps for c in a.critical]
+    assert [c.count for c in crit] == [1] and "null passed to AddHeader" in crit[0].message
+    assert result.messages[0].trace.outcome.status == 486     # on the captured response, not a made-up 200
+
+
+def test_a_copy_an_application_sends_elsewhere_is_not_answered_by_the_capture():
+    im = with_body(sample("im-to-nuriag.sip"), "hello")
+    capture = [cm(im, "c:1"), cm(forwarded(im, "sip:jennyl@contoso.com"), "c:2"),
+               cm(response(im, 486, "Busy Here", fe_via=True), "c:3")]
+    result = replay(capture, [])
+    req = result.messages[0]
+    # the simulator sends it to Nuria (its Request-URI); the capture's Front End sent it to Jenny
+    assert req.answer.startswith("simulated: the simulator sends it to Nuria")
+    assert "sip:jennyl@contoso.com" in req.answer and req.outcome.endswith("200 OK")
+    assert result.messages[2].role == "replayed"       # Jenny's 486 climbs on its own, as a late one would
+
+
+def test_a_final_response_beyond_the_look_ahead_climbs_on_its_own(monkeypatch):
+    from mspl_lite.replay import ahead
+
+    monkeypatch.setattr(ahead, "LOOKAHEAD", 2)
+    monkeypatch.setattr(replay_run, "LOOKAHEAD", 2)
+    im = with_body(sample("im-to-nuriag.sip"), "hello")
+    other = renamed(sample("im-to-nuriag.sip"), 2)
+    capture = [cm(im, "c:1"), cm(other, "c:2"), cm(renamed(sample("im-to-nuriag.sip"), 3), "c:3"),
+               cm(response(im, 486, "Busy Here", fe_via=True), "c:4")]
+    result = replay(capture, [(str(APPS / "watch-4xx.am"), None)])
+    assert result.messages[0].answer.startswith("simulated") and "200" in result.messages[0].outcome
+    late = result.messages[3]
+    assert late.role == "replayed" and late.matched == 0 and late.outcome == "passed up the chain -> 486 Busy Here"
+    assert [a.app for a in late.apps if a.app == "Watch4xx"] == ["Watch4xx"]
+
+
+def test_a_retransmitted_final_response_is_skipped():
+    im = sample("im-to-nuriag.sip")
+    back = response(im, 486, "Busy Here", fe_via=True)
+    result = replay([cm(im, "1"), cm(back, "2"), cm(back, "3")], [])
+    assert [m.role for m in result.messages] == ["replayed", "answer", "retransmission"]
+    assert result.messages[2].matched == 1
 
 
 def test_a_response_filter_that_does_not_accept_the_status_keeps_the_application_out():
     im = sample("im-to-nuriag.sip")
     result = replay([cm(im, "c:1"), cm(response(im, 200, "OK", fe_via=True), "c:2")],
                     [(str(APPS / "watch-4xx.am"), None)])
-    assert "Watch4xx" not in [a.app for a in result.messages[1].apps]
-    assert result.messages[1].trace.responses  # the response hops are in the kept trace
+    req, back = result.messages
+    assert back.role == "answer" and req.answer == "captured 200 OK (#1)"
+    assert not [a for a in req.apps if a.app == "Watch4xx" and a.step != "request"]
+    assert req.trace.responses  # the response hops are in the kept trace
 
 
 def test_a_response_with_no_request_and_an_unknown_dialog_are_counted_and_located():
@@ -249,17 +333,24 @@ if (ContainsString(sipRequest.From, "tag=g", true)) {
 
 
 def mixed_capture(n_calls: int, registers: bool = True) -> list[CapturedMessage]:
-    """Calls of every kind, REGISTERs that change who is signed in, and an app's critical errors."""
+    """Calls of every kind, REGISTERs that change who is signed in, an app's critical errors, and final
+    responses that come back a few calls later (so a look-ahead crosses windows, D108)."""
     out = []
+    later: list[tuple[int, str]] = []
     names = ["im-to-nuriag.sip", "invite-jennyl.sip", "invite-kima.sip", "im-with-link.sip", "invite-pstn.sip"]
-    for n in range(n_calls):
+    for n in range(n_calls + 3):
+        for due, back in [x for x in later if x[0] <= n]:
+            later.remove((due, back))
+            out.append(cm(back, f"cap: packet {len(out)}"))
+        if n >= n_calls:
+            continue
         text = renamed(sample(names[n % len(names)]), n)
         if n % 7 == 3:
             text = with_body(renamed(sample("im-to-nuriag.sip"), n), "please crash now")
         out.append(cm(text, f"cap: packet {len(out)}"))
         if n % 4 == 0:
-            out.append(cm(response(text, 200 if n % 8 else 486, "OK" if n % 8 else "Busy Here", fe_via=True,
-                                   to_tag=f"t{n}"), f"cap: packet {len(out)}"))
+            later.append((n + n % 3, response(text, 200 if n % 8 else 486, "OK" if n % 8 else "Busy Here",
+                                              fe_via=True, to_tag=f"t{n}")))
         if registers and n % 9 == 5:  # a new endpoint for Nuria; every other one refused by Gatekeeper (not by the baseline)
             out.append(cm(renamed(sample("register-nuriag.sip"), n).replace("3c4d5e", f"x{n}")
                           .replace("6b1d4e2f02", f"e{n}").replace("tag=5e6f7a", "tag=g1" if n % 2 else "tag=h1"),
@@ -286,6 +377,10 @@ def test_every_core_gives_the_same_results_as_one_process(tmp_path):
     one = replay(capture, apps, jobs=1)
     many = replay(capture, apps, jobs=3, keep_traces=4, window_per_job=6)
     assert comparable(one) == comparable(many)
+    # captured responses answered replays, some of them from the window after their request's
+    answers = [m for m in one.messages if m.role == "answer"]
+    assert len(answers) >= 5 and one.summary.answers["captured"] == len(answers)
+    assert any((m.index - 4) // 18 > (m.matched - 4) // 18 for m in answers)
     # both ways of a window were taken: merged from the workers, and re-run in order after a conflict
     windows = -(-(len(capture) - 4) // 18)
     assert 0 < many.summary.sequential_windows < windows
@@ -308,6 +403,16 @@ def test_the_tenth_critical_error_inside_a_parallel_window_gives_the_same_result
     disabled = [m for m in one.messages if any(a.app == "Crashy" and c.count == 10 for a in m.apps for c in a.critical)]
     assert len(disabled) == 1 and not any(a.app == "Crashy" for m in one.messages[disabled[0].index + 1:]
                                           for a in m.apps)
+
+
+def test_a_worker_finds_the_responses_that_come_back_after_its_window():
+    capture = mixed_capture(60, registers=False)
+    one = replay(capture, [BLOCK_WORD], jobs=1)
+    many = replay(capture, [BLOCK_WORD], jobs=2, keep_traces=0, window_per_job=5)
+    assert many.summary.sequential_windows == 0 and many.summary.parallel_windows > 1
+    assert comparable(one) == comparable(many)
+    crossing = [m for m in many.messages if m.role == "answer" and m.index // 10 > m.matched // 10]
+    assert crossing                      # answered on a worker from the look-ahead past its window
 
 
 def test_no_multiprocessing_means_one_process_silently(monkeypatch):
@@ -389,10 +494,18 @@ def test_the_shipped_log_and_pcapng_of_one_session_replay_alike():
         return [(m.role, m.first_line, m.outcome, m.observed, m.agree, m.matched) for m in result.messages]
 
     assert story(log) == story(pcap)
-    # the log's 500 from the application pool, beside the simulator's 200
-    differs = [m for m in log.messages if m.agree is False]
-    assert len(differs) == 1 and differs[0].observed == "500 Internal Server Error"
-    assert "apppool01" in differs[0].predicted and "200 OK" in differs[0].predicted
+    assert [m.answer for m in log.messages] == [m.answer for m in pcap.messages]
+    # the log's 500 from the application pool answers the replay (where the lab's HelpdeskBot says 200),
+    # so the Front End's 500 to the caller agrees with the prediction
+    helpdesk = next(m for m in log.messages if m.first_line == "INVITE sip:helpdesk@contoso.com")
+    assert helpdesk.answer.startswith("captured 500 Internal Server Error")
+    assert "apppool01" in helpdesk.outcome and helpdesk.outcome.endswith("500 Internal Server Error")
+    to_caller = [m for m in log.messages if m.role == "observed" and m.observed == "500 Internal Server Error"]
+    assert len(to_caller) == 1 and to_caller[0].agree is True and to_caller[0].matched == helpdesk.index
+    assert not [m for m in log.messages if m.agree is False]
+    # a fork: the capture cannot say which copy its 200 answers, so the lab's parties answer
+    assert log.messages[0].answer.startswith("simulated: the simulator forked it to 2 copies")
+    assert log.messages[5].first_line.startswith("ACK") and log.messages[5].answer is None
 
 
 def test_a_forwarded_copy_is_known_by_its_one_via_more_whatever_the_servers_address():
@@ -400,13 +513,15 @@ def test_a_forwarded_copy_is_known_by_its_one_via_more_whatever_the_servers_addr
     by_ip = forwarded(im).replace(f"Via: SIP/2.0/TLS {FE}:5061", "Via: SIP/2.0/TLS 10.1.2.3:5061")
     back = response(im, 200, "OK", fe_via=True).replace(f"Via: SIP/2.0/TLS {FE}:5061", "Via: SIP/2.0/TLS 10.1.2.3:5061")
     result = replay([cm(im, "1"), cm(by_ip, "2"), cm(back, "3")], [])
-    assert [m.role for m in result.messages] == ["replayed", "observed", "replayed"]
+    assert [m.role for m in result.messages] == ["replayed", "observed", "answer"]
     assert result.messages[2].matched == 0 and not result.messages[2].faults
 
 
-def test_the_replay_streams_a_capture_instead_of_loading_it():
+def test_the_replay_streams_a_capture_instead_of_loading_it(monkeypatch):
     from mspl_lite.replay.engine import load_config
     from mspl_lite.replay.run import replay_stream
+
+    monkeypatch.setattr(replay_run, "LOOKAHEAD", 50)
 
     pulled = []
 
@@ -417,12 +532,12 @@ def test_the_replay_streams_a_capture_instead_of_loading_it():
 
     results = replay_stream(capture(), load_config(), jobs=1)
     next(results)
-    assert len(pulled) == 1                      # one message read for the first result
+    assert len(pulled) == 51                     # the first result, and its look-ahead (D108)
     results.close()
     pulled.clear()
     results = replay_stream(capture(), load_config(keep_traces=3), jobs=2)
     next(results)
-    assert len(pulled) == 3                      # several processes: the traced start, then windows
+    assert len(pulled) == 51                     # several processes: the traced start, then windows
     results.close()
 
 

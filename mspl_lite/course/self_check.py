@@ -421,6 +421,120 @@ SELF_CHECKS: dict[str, SelfCheck] = {c.id: c for c in (
 )}
 
 
+# -- notebook 14, replay your traffic (appended) -------------------------------------------------
+
+_NB[14] = "14-replay-your-traffic"
+
+
+def _replay_session():
+    from ..capture import read_capture
+    from ..frontend import sample_path
+    from ..replay import replay
+
+    return replay(read_capture(sample_path("captures/frontend-session-sipstack.log")), [], jobs=1)
+
+
+def _helpdesk_predicted() -> str:
+    invite = next(m for m in _replay_session().messages if m.first_line == "INVITE sip:helpdesk@contoso.com")
+    if "200 OK" in invite.outcome and "apppool01" in invite.outcome:
+        return "a 200 OK: the lab's application pool answers the call"
+    if (invite.answer or "").startswith("captured 500") and invite.outcome.endswith("500 Internal Server Error"):
+        return "500: the pool's real 500 answers the replayed INVITE"
+    return "404 from DefaultRouting"
+
+
+def _ok_from_jenny() -> str:
+    for m in _replay_session().messages:
+        if m.role == "replayed" and m.first_line.startswith("SIP/2.0 200") and m.matched is not None:
+            return "it is matched to the INVITE and climbs the applications that saw the INVITE"
+    return "it is replayed as a request of its own"
+
+
+SELF_CHECKS.update({c.id: c for c in (
+    _row("14.a", "The log shows the application pool answering the helpdesk INVITE with 500. What does the "
+                 "replay predict the caller gets?",
+         ["500: the pool's real 500 answers the replayed INVITE", "a 200 OK: the lab's application pool answers "
+          "the call", "404 from DefaultRouting"],
+         "500: the pool's real 500 answers the replayed INVITE",
+         "The log holds the 500 coming back to the Front End, so it answers the replay instead of the lab's pool "
+         "(which would say 200) and climbs the applications once (decision D108); the Front End's 500 to the "
+         "caller then agrees with the prediction (decision D107).", _helpdesk_predicted),
+    _row("14.b", "Jenny's 200 OK comes back to the Front End (its Via on top). What does the replay do with it?",
+         ["it is replayed as a request of its own",
+          "it is matched to the INVITE and climbs the applications that saw the INVITE",
+          "it is skipped as a retransmission"],
+         "it is matched to the INVITE and climbs the applications that saw the INVITE",
+         "A response matches its transaction by the Via branch under the Front End's own Via (RFC 3261 section "
+         "16.7); the real response then takes the response path (decision D108).", _ok_from_jenny),
+)})
+
+
+# -- notebook 13, real SIP on the wire (appended) ------------------------------------------------
+
+_NB[13] = "13-real-sip-on-the-wire"
+
+
+def _wire_call(app: str) -> tuple[list[str], str]:
+    """Terry calls Jenny over real UDP on 127.0.0.1 through a Front End with the sample ``app``;
+    Jenny and Nuria are loopback user agents bound to the lab users: (who got the INVITE, the ladder)."""
+    import time
+
+    from ..frontend import FrontEnd
+    from ..wire import Server, Timing
+    from ..wire.agent import UserAgent
+
+    calm = Timing(t1=2.0)   # as notebook 13: a slow answer is waited for, not retransmitted
+    fe = FrontEnd()
+    fe.register(_sample(app))
+    with UserAgent("sip:terrya@contoso.com", timing=calm) as terry, \
+            UserAgent("sip:jennyl@contoso.com", timing=calm) as jenny, \
+            UserAgent("sip:nuriag@contoso.com", timing=calm) as nuria:
+        phones = {"Jenny": jenny, "Nuria": nuria}
+        with Server(fe, contacts={a.user: f"127.0.0.1:{a.port}" for a in phones.values()}, timing=calm) as server:
+            call = terry.invite("sip:jennyl@contoso.com", server.address)
+            if call.status == 200:
+                terry.bye(call, server.address)
+            deadline = time.monotonic() + 5
+            while len(server.exchanges) < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            names = {f"127.0.0.1:{a.port}": n for n, a in {"Terry": terry, **phones}.items()}
+            rang = [n for n, a in phones.items() if any(r.method == "INVITE" for r in a.received)]
+            return rang, server.ladder_text(names)
+
+
+def _wire_retarget_rings() -> str:
+    rang, _ = _wire_call("redirect-im-retarget")
+    return {("Jenny",): "Jenny's", ("Nuria",): "Nuria's"}.get(tuple(rang), "both: the call forks")
+
+
+def _wire_proxy_differs() -> str:
+    rang, ladder = _wire_call("redirect-im-proxy")
+    if rang == ["Jenny"]:
+        return "the INVITE goes to Jenny's phone instead"
+    if not rang:
+        return "the server answers Terry itself"
+    same = rang == ["Nuria"] and ladder == _wire_call("redirect-im-retarget")[1]
+    return "nothing on the wire: the same phone rings, with the same messages" if same else \
+        "the INVITE goes to Jenny's phone instead"
+
+
+SELF_CHECKS.update({c.id: c for c in (
+    _row("13.a", "Through RedirectImRetarget, Terry calls Jenny; Jenny and Nuria are real user agents on "
+                 "127.0.0.1. Whose phone gets the INVITE?",
+         ["Jenny's", "Nuria's", "both: the call forks"], "Nuria's",
+         "RetargetRequest changes the target user, and DefaultRouting routes the call to Nuria's endpoint, here "
+         "the user agent bound to her (Dn439073; decision D5).", _wire_retarget_rings),
+    _row("13.b", "Now RedirectImProxy, which calls ProxyRequest with the same URI. What changes in the messages "
+                 "that cross the wire?",
+         ["the INVITE goes to Jenny's phone instead",
+          "nothing on the wire: the same phone rings, with the same messages", "the server answers Terry itself"],
+         "nothing on the wire: the same phone rings, with the same messages",
+         "ProxyRequest(uri) routes the request itself and the later applications do not run (dn439171, decision "
+         "D1); RetargetRequest lets DefaultRouting route it (D5). Both end at Nuria's one contact: only the "
+         "trace shows who routed.", _wire_proxy_differs),
+)})
+
+
 # ---------------------------------------------------------------------------------------------
 # The widget
 

@@ -14,11 +14,18 @@ which messages' fate the applications change). For each captured message:
    and becomes a transaction of its call, keyed by its top Via's branch, sent-by and method
    (RFC 3261 17.2.3); the same key again is a retransmission and is skipped. A request with a To
    tag is matched to the dialog a 2xx to an INVITE set up (Call-ID and the two tags, RFC 3261 12).
+   Before it runs, the look-ahead (ahead.py: the next messages of its call) is searched for the
+   responses that came back to the Front End for it; when it holds a final one, the Front End's
+   downstream (``CapturedDownstream``) answers the routed copy with them, so the response path
+   runs once, on the real final response, and the trace's outcome is it; otherwise the lab's
+   parties answer and the record says "simulated" (decision D108).
 4. A received response (one with this Front End's Via on top, or a log's ``incoming`` response)
    is matched to its transaction by the next Via's branch (RFC 3261 16.7: the Front End's own Via
-   is on top of a response it gets back), else by CSeq, and climbs the response path through the
-   applications that saw that request, so responseFilter and ProxyResponse act on the real
-   response (decision D108).
+   is on top of a response it gets back), else by CSeq. The final response that answered the
+   request's replay is an ``answer``: its fate is in the request's record. Any other (a provisional
+   one, a final one beyond the look-ahead, or one the simulator's parties were asked instead: a fork,
+   a copy sent elsewhere, nothing routed) climbs the response path through the applications that saw
+   that request on its own (decision D108).
 
 All state lives in ``Book`` (per call) and in the two Front Ends (registrations, critical error
 counts, enabled flags): that is what ``parallel.py`` ships to and from worker processes.
@@ -28,18 +35,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from ..errors import InputError
 from ..frontend import FrontEnd
 from ..frontend.context import RequestContext
+from ..frontend.lab import Endpoint, aor_of
 from ..frontend.response_path import response_path
-from ..frontend.trace import Hop, Outcome, Trace
+from ..frontend.trace import Branch, Hop, Outcome, Trace
 from ..sip import Request, Response, parse_message
 from .model import AppEffect, CriticalInfo, Fault, MessageResult, cut
 
-__all__ = ["ReplayConfig", "Replayer", "Book", "MAX_TRANSACTION_AGE", "MAX_DIALOG_AGE", "KEEP_TRACES",
-           "front_ends", "call_key"]
+__all__ = ["ReplayConfig", "Replayer", "Book", "CapturedDownstream", "MAX_TRANSACTION_AGE", "MAX_DIALOG_AGE",
+           "KEEP_TRACES", "front_ends", "call_key"]
 
 #: A transaction is forgotten once this many messages of the replay have passed since its request
 #: (decision D110). A Front End forgets a transaction 32 s after it ends (Timer F/B, 64*T1, RFC 3261
@@ -85,6 +93,8 @@ class TxEntry:
     kind: str                 # predicted outcome kind
     base_hops: tuple[Hop, ...] | None   # None: no user application saw it, the baseline is the same
     base_start: int
+    answered: int | None = None   # the capture index of the final response that answered its replay
+    answered_status: int | None = None
 
 
 class CallBook:
@@ -233,6 +243,75 @@ def _last_ran(hops: tuple[Hop, ...]) -> int:
     return len(hops) - 1
 
 
+def _uri_parts(uri: str) -> tuple[str, str]:
+    """(user, host) of a SIP URI, lower-cased, without parameters or port."""
+    text = uri.strip().lstrip("<").split(">", 1)[0]
+    text = text.split(":", 1)[1] if ":" in text else text
+    text = text.split(";", 1)[0].lower()
+    user, _, host = text.rpartition("@")
+    return user, host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _same_place(target: Any, copy_uri: str, forwarded: str) -> bool:
+    """Whether the simulator's copy goes where the capture's Front End forwarded the request: the same
+    address of record or host, the endpoint whose GRUU (EPID) or user the capture names, or the host
+    named by the user part of a GRUU (Lync's form for an application pool's: host@domain;gruu)."""
+    user, host = _uri_parts(forwarded)
+    c_user, c_host = _uri_parts(copy_uri)
+    if (c_user, c_host) == (user, host) or (aor_of(copy_uri) or "") == (aor_of(forwarded) or "-"):
+        return True
+    party = getattr(target, "party", None)
+    if isinstance(party, Endpoint):
+        return party.epid.lower() in forwarded.lower() or party.aor.lower() == f"{user}@{host}"
+    return c_host in (host, user) and bool(c_host)
+
+
+class CapturedDownstream:
+    """The Front End's downstream for one replayed request: the responses the capture holds for it.
+
+    It answers the one copy of the first attempt (``FrontEnd.send`` hands over every copy of an
+    attempt at once) with the captured provisional and final responses, when that copy goes where the
+    capture's Front End sent the request (``forwarded``: its Request-URI, when the capture holds it);
+    a fork (several copies), a copy sent elsewhere (an application retargeted it) or a failover's
+    later attempt is left to the lab's parties, since the capture cannot say what another copy or
+    another target would have answered [inferred] (decision D108). ``used`` says whether it answered.
+    """
+
+    __slots__ = ("responses", "final_index", "forwarded", "used", "why")
+
+    def __init__(self, responses: Sequence[tuple[int, Response]], final_index: int,
+                 forwarded: str | None = None) -> None:
+        self.responses = responses        # (capture index, Response), the final one last
+        self.final_index = final_index
+        self.forwarded = forwarded        # the Request-URI the capture's Front End forwarded it with
+        self.used = False
+        self.why = ""                     # why it did not answer, when it did not
+
+    def again(self) -> "CapturedDownstream":
+        """A fresh one with the same responses (for the baseline run)."""
+        return CapturedDownstream(self.responses, self.final_index, self.forwarded)
+
+    def deliver(self, copies: Sequence[tuple[Any, Any]], ctx: Any, sent_by: str) -> list[Branch | None]:
+        if self.used or self.why:
+            self.why = self.why or "a failover sent the request again: its copies are simulated"
+            return [None] * len(copies)
+        if len(copies) != 1:
+            self.why = f"the simulator forked it to {len(copies)} copies: the capture cannot say which one a " \
+                       "response answers"
+            return [None] * len(copies)
+        (target, copy), = copies
+        if self.forwarded is not None and not _same_place(target, copy.request_uri, self.forwarded):
+            self.why = f"the simulator sends it to {cut(target.label, 80)}, the capture's Front End sent it to " \
+                       f"{cut(self.forwarded, 80)}: what came back from there is not this target's answer"
+            return [None]
+        self.used = True
+        final = self.responses[-1][1]
+        return [Branch(target=target.uri, kind=target.kind, sent_by=sent_by, party=f"{target.label} (captured)",
+                       responses=tuple((r.status_code, r.reason) for _, r in self.responses),
+                       note=f"the capture's responses: #{', #'.join(str(j) for j, _ in self.responses)}",
+                       request=str(copy), response=str(final))]
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -247,6 +326,10 @@ class Replayer:
         self.builtin = {a.name: a.is_builtin for a in self.fe.chain}
         self._call = ""
         self._index = 0
+        #: The messages after this one (ahead.Ahead, set by run.py); None: every response is simulated.
+        self.ahead: Any = None
+        #: Messages of the look-ahead parsed already (capture index -> message), taken when replayed.
+        self._parsed: dict[int, Any] = {}
         #: Both Front Ends hold the same registrations (true until a REGISTER the user's applications
         #: saw leaves them different): then a message no user application sees needs no baseline run.
         self.same_state = True
@@ -260,6 +343,7 @@ class Replayer:
         return self.fe.lab.is_this_server(host) or host in self._addresses
 
     def run(self, messages: Iterable[Any], start: int = 0) -> Iterator[MessageResult]:
+        """Step through ``messages``; the look-ahead is what ``self.ahead`` holds (run.replay_stream fills it)."""
         for i, cm in enumerate(messages, start):
             yield self.step(cm, i)
 
@@ -269,7 +353,9 @@ class Replayer:
         self._call = call_key(cm)
         self._index = index
         try:
-            message = parse_message(cm.data, filename=where)
+            message = self._parsed.pop(index, None)
+            if message is None:
+                message = parse_message(cm.data, filename=where)
         except InputError as err:
             first = bytes(cm.data[:MAX_FIRST]).split(b"\n", 1)[0].decode("utf-8", "replace")
             return MessageResult(index=index, where=where, role="malformed", first_line=cut(first),
@@ -295,6 +381,64 @@ class Replayer:
         book = self.book.calls.get(self._call)
         tx = book.txs.get(_tx_key(message, vias[1], method)) if book is not None else None
         return tx is not None and tx.vias == tuple(vias[1:]) and self._index - tx.index <= MAX_TRANSACTION_AGE
+
+    # -- the look-ahead: the responses the capture holds for a request (decision D108) ----------
+
+    def forget_parsed(self, before: int) -> None:
+        """Drop look-ahead parses of messages before ``before`` (replayed elsewhere: by a worker)."""
+        self._parsed = {j: m for j, m in self._parsed.items() if j >= before}
+
+    def _peek(self, j: int, cm: Any) -> Any:
+        message = self._parsed.get(j)
+        if message is None:
+            try:
+                message = parse_message(cm.data, filename=cm.where)
+            except InputError:
+                return None       # its own turn reports it
+            self._parsed[j] = message
+        return message
+
+    def _captured(self, request: Request, vias: list[str], key: tuple, cseq_key: tuple,
+                  index: int) -> CapturedDownstream | None:
+        """The responses that came back to the Front End for ``request`` (up to its final one) within the
+        look-ahead, as step() will classify and match them; None when no final one is there."""
+        if self.ahead is None:
+            return None
+        method = request.method.upper()
+        found: list[tuple[int, Response]] = []
+        forwarded = None
+        own = tuple(vias)
+        for j, cm in self.ahead.later(self._call, index):
+            data = bytes(cm.data[:8])
+            if not data.startswith(b"SIP/2.0"):
+                message = self._peek(j, cm)
+                if not isinstance(message, Request) or (_cseq(message)[0], message.method.upper()) != cseq_key:
+                    continue
+                rv = message.get_all("Via")
+                if cm.direction == "outgoing" or tuple(rv[1:]) == own or self.names_this_server(rv[0] if rv else None):
+                    if forwarded is None and len(rv) > 1 and _tx_key(message, rv[1], method) == key:
+                        forwarded = message.request_uri     # where the capture's Front End sent it
+                elif _tx_key(message, rv[0] if rv else None, method) != key:
+                    break     # another transaction of this CSeq takes the CSeq match over (by_cseq: the last)
+                continue
+            if cm.direction == "outgoing":
+                continue
+            message = self._peek(j, cm)
+            if not isinstance(message, Response):
+                continue
+            rv = message.get_all("Via")
+            top = rv[0] if rv else None
+            mine = self.names_this_server(top)
+            if cm.direction is None and not (mine or (len(rv) >= 2 and tuple(rv[1:]) == own)):
+                continue          # the Front End's answer to its client: observed, not a downstream answer
+            number, rmethod = _cseq(message)
+            if not (any(_tx_key(message, v, rmethod) == key for v in (rv[1:] if mine else rv)[:2])
+                    or (number, rmethod) == cseq_key):
+                continue
+            found.append((j, message))
+            if message.status_code >= 200:
+                return CapturedDownstream(found, j, forwarded)
+        return None
 
     # -- a received request ------------------------------------------------------------------
 
@@ -323,8 +467,12 @@ class Replayer:
         received = request.copy()
         cseq_key = (_cseq(request)[0], request.method.upper())
         registering = request.method.upper() == "REGISTER"
-        trace = self.fe.send(request.copy())
+        captured = self._captured(request, vias, key, cseq_key, index)
+        trace = self.fe.send(request.copy(), downstream=captured)
         outcome = trace.outcome.summary()
+        answer = None
+        if trace.outcome.kind == "proxied" and request.method.upper() != "ACK":   # ACK has no response (17.1.1.3)
+            answer = _answer_line(captured, trace)
         if self.same_state and not any(h.ran and not h.builtin for h in trace.hops):
             # None of the user's applications saw it and both Front Ends hold the same state: without
             # them its fate is the same (D111), and so is what it does to the registrations.
@@ -333,19 +481,23 @@ class Replayer:
                 self.base.registrations.clear()
                 self.base.registrations.update(self.fe.registrations)
         else:
-            baseline = self.base.send(request)   # its last use: no copy needed
+            baseline = self.base.send(request, downstream=captured and captured.again())  # its last use
             base, base_hops, base_start = baseline.outcome.summary(), baseline.hops, _last_ran(baseline.hops)
             if registering and self.same_state and self.base.registrations != self.fe.registrations:
                 self.same_state = False
         book.txs[key] = TxEntry(index=index, request=received, vias=tuple(vias), hops=trace.hops, start=_last_ran(trace.hops),
                                 predicted=outcome, status=trace.outcome.status,
                                 kind=trace.outcome.kind, base_hops=base_hops, base_start=base_start)
+        if captured is not None and captured.used:
+            book.txs[key].answered = captured.final_index
+            book.txs[key].answered_status = captured.responses[-1][1].status_code
         book.by_cseq[cseq_key] = key
+        real = captured is not None and captured.used
         apps = _app_effects(trace.hops, "request", self.builtin) + \
-            _app_effects(trace.responses, "predicted response", self.builtin)
+            _app_effects(trace.responses, "response" if real else "predicted response", self.builtin)
         return MessageResult(index=index, where=where, role="replayed", first_line=first, call_id=call_id,
                              apps=tuple(apps), outcome=outcome, baseline=base, changed=outcome != base,
-                             matched=matched, faults=tuple(faults),
+                             matched=matched, faults=tuple(faults), answer=answer,
                              trace=trace if index < self.config.keep_traces else None)
 
     # -- finding a message's transaction -----------------------------------------------------
@@ -396,6 +548,14 @@ class Replayer:
             return MessageResult(index=index, where=where, role="replayed", first_line=first, call_id=call_id,
                                  apps=tuple(apps), outcome=outcome, baseline=base, changed=outcome != base,
                                  faults=(fault,), trace=trace if index < self.config.keep_traces else None)
+        if tx.answered == index:
+            # it answered the request's replay inside FrontEnd.send: the response path ran on it there
+            return MessageResult(index=index, where=where, role="answer", first_line=first, call_id=call_id,
+                                 outcome=f"answered the replay of #{tx.index}: {tx.predicted}", matched=tx.index)
+        if tx.answered is not None and response.status_code == tx.answered_status:
+            # the same final response again (RFC 3261 17.1.1.2: a UDP retransmission of it)
+            return MessageResult(index=index, where=where, role="retransmission", first_line=first,
+                                 call_id=call_id, matched=tx.answered)
         rhops, delivered, trace = self._climb(self.fe, tx.request, tx.hops, tx.start, response)
         outcome = _response_fate(delivered, None, rhops, response)
         if tx.base_hops is None:   # no user application saw the request, so none is on the response's path
@@ -417,8 +577,10 @@ class Replayer:
         rhops, delivered = response_path(fe, ctx, hops, response, start)
         trace = None
         if with_trace:
-            ctx.note("decision", "The captured response climbs the response path of the applications that saw "
-                                 "its request when it was replayed.", "decision D108")
+            ctx.note("decision", "The captured response climbs, on its own, the response path of the applications "
+                                 "that saw its request when it was replayed: it did not answer that replay (a "
+                                 "provisional response, one beyond the look-ahead, or the simulator's parties "
+                                 "were asked instead).", "decision D108")
             outcome = Outcome(kind="proxied" if delivered else "dropped", decided_by="Front End",
                               status=response.status_code, reason=response.reason,
                               response=str(response) if delivered else None,
@@ -464,6 +626,20 @@ class Replayer:
 
 #: Bytes of a malformed message read for its start line.
 MAX_FIRST = 400
+
+
+def _answer_line(captured: CapturedDownstream | None, trace: Trace) -> str:
+    """Where the final response of a routed request came from: the capture, or the lab (simulated)."""
+    if captured is None:
+        return "simulated: the capture holds no final response the Front End got back for it " \
+               "(within the look-ahead)"
+    j, final = captured.responses[-1]
+    if not captured.used:
+        return f"simulated: {captured.why} (the capture's {final.status_code} is #{j})"
+    line = f"captured {final.status_code} {cut(final.reason, 60)} (#{j})"
+    if trace.outcome.status is not None and trace.outcome.status != final.status_code:
+        line += f"; the caller's {trace.outcome.status} is the simulator's (a failover, or 503 sent on as 500)"
+    return line
 
 
 def _response_fate(delivered: bool, trace: Trace | None, rhops: list | None = None, response: Any = None) -> str:

@@ -17,7 +17,10 @@ __all__ = ["ROLES", "FAULT_KINDS", "CriticalInfo", "AppEffect", "Fault", "Messag
 ROLES: dict[str, str] = {
     "replayed": "received by the Front End: run through the chain",
     "observed": "sent by the Front End: what really happened next, set beside the prediction",
-    "retransmission": "a copy of a request already replayed (same Via branch, sent-by and method): skipped",
+    "answer": "the final response the Front End got back for a replayed request: it answered that request's "
+              "replay, whose record holds its fate (decision D108)",
+    "retransmission": "a copy of a request already replayed (same Via branch, sent-by and method), or of the "
+                      "final response that answered one: skipped",
     "malformed": "not a SIP message the parser accepts: counted with its diagnostic, the replay goes on",
 }
 
@@ -102,6 +105,9 @@ class MessageResult:
     predicted: str | None = None       # what the simulator predicted for that request
     agree: bool | None = None          # observed and predicted agree (same final status, or both forwarded)
     faults: tuple[Fault, ...] = ()
+    #: For a request routed out: where its final response came from, "captured 486 Busy Here (#3)" or
+    #: "simulated: why" (the lab's party answered, decision D108); None when nothing was routed out.
+    answer: str | None = None
     trace: Any = field(default=None, compare=False)   # the Trace, for the first keep_traces messages
 
     @property
@@ -113,7 +119,7 @@ class MessageResult:
                 "call_id": self.call_id, "apps": [a.to_json() for a in self.apps], "outcome": self.outcome,
                 "baseline": self.baseline, "changed": self.changed, "matched": self.matched,
                 "observed": self.observed, "predicted": self.predicted, "agree": self.agree,
-                "faults": [f.to_json() for f in self.faults]}
+                "answer": self.answer, "faults": [f.to_json() for f in self.faults]}
 
     def line(self) -> str:
         """One line of the text output: index, where, start line, then what happened."""
@@ -145,6 +151,8 @@ class MessageResult:
             if self.changed:
                 fate += f"   [without the applications: {self.baseline}]"
             out.append(fate)
+            if self.answer is not None:
+                out.append(f"    response: {self.answer}")
         out.extend(f"    {f.kind}: {cut(f.message)}" for f in self.faults if f.kind != "malformed")
         return "\n".join(out)
 
@@ -163,6 +171,7 @@ class Summary:
         self.faults: Counter = Counter()
         self.agree = 0
         self.differ = 0
+        self.answers: Counter = Counter()     # routed requests: "captured" or "simulated" final response
         self.examples: dict[str, list[str]] = {}
         self.capture_stats: list[dict] = []
         self.sequential_windows = 0
@@ -190,6 +199,8 @@ class Summary:
                 self.differ += 1
                 self._example("observed differs from predicted", result,
                               f"observed {result.observed}; predicted {result.predicted}")
+        if result.answer is not None:
+            self.answers["captured" if result.answer.startswith("captured") else "simulated"] += 1
         seen = set()
         for a in result.apps:
             counts = self.per_app.setdefault(a.app, Counter())
@@ -222,6 +233,7 @@ class Summary:
             "faults": dict(self.faults),
             "observed_agrees": self.agree,
             "observed_differs": self.differ,
+            "responses": dict(self.answers),
             "examples": self.examples,
             "captures": self.capture_stats,
             "jobs": self.jobs,
@@ -236,6 +248,9 @@ class Summary:
             shown = ", ".join(f"{k} {v}" for k, v in stats.items() if k not in ("path", "format") and v)
             out.append(f"  {stats.get('path')} ({stats.get('format')}): {shown}")
         out.append(f"Fate changed by the applications (compared with only the built-in ones): {self.changed}")
+        if self.answers:
+            out.append(f"Final responses of the requests routed out: {self.answers['captured']} from the capture, "
+                       f"{self.answers['simulated']} simulated (decision D108)")
         if self.agree or self.differ:
             out.append(f"What the capture shows next vs the prediction: {self.agree} agree, {self.differ} differ")
         if self.faults:

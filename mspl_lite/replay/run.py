@@ -15,7 +15,12 @@ calls it gets). Two things cross calls, and both are checked when the window com
 When either happens, the window's parallel results are thrown away and the window is replayed
 again in one process, in capture order, from the same snapshot. Otherwise the results are merged
 in capture order, the counts renumbered, and the workers' Books taken back. Either way the output
-equals a one-process run; a test checks it. The first ``keep_traces`` messages (whose full traces
+equals a one-process run; a test checks it.
+
+A request is answered by the responses the capture holds for it (decision D108), found in the
+look-ahead: the next ``ahead.LOOKAHEAD`` messages of its call. The stream is read that far beyond
+the message being replayed (one process) or beyond the window (each worker gets, besides its calls'
+messages, their messages in the look-ahead after the window), so both see the same responses. The first ``keep_traces`` messages (whose full traces
 are kept) always run in one process. Where multiprocessing does not exist (Pyodide, so
 JupyterLite) or ``jobs`` is 1, everything runs in one process.
 """
@@ -24,11 +29,11 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field, replace
-from itertools import islice
 from typing import Any, Iterable, Iterator
 
 from ..errors import UsageError
 from ..frontend.simulate import CRITICAL_ERROR_LIMIT
+from .ahead import LOOKAHEAD, Ahead
 from .engine import Book, ReplayConfig, Replayer, call_key
 from .model import MessageResult, Summary
 
@@ -103,26 +108,49 @@ def replay_stream(messages: Iterable[Any], config: ReplayConfig, *, jobs: int | 
     summary = summary if summary is not None else Summary()
     summary.jobs = jobs
     main = Replayer(config)
-    stream = iter(messages)
-    index = 0
+    ahead = main.ahead = Ahead(LOOKAHEAD)
+    stream = enumerate(messages)
+    state = {"ended": False, "next": 0}
+
+    def read_to(end: int) -> None:
+        """Read the stream into the look-ahead until it holds every message before position ``end``."""
+        while not state["ended"] and state["next"] < end:
+            item = next(stream, None)
+            if item is None:
+                state["ended"] = True
+                return
+            ahead.add(*item)
+            state["next"] = item[0] + 1
+
+    def in_order(count: int | None) -> Iterator[MessageResult]:
+        """Replay the next ``count`` messages (None: all) in this process, one at a time."""
+        done = 0
+        while count is None or done < count:
+            read_to((ahead.queue[0][0] if ahead.queue else state["next"]) + 1 + LOOKAHEAD)
+            if not ahead.queue:
+                return
+            i, cm = ahead.drop()     # first out of the window: step() looks only at later messages
+            r = main.step(cm, i)
+            done += 1
+            if (i + 1) % PURGE_EVERY == 0:
+                main.book.purge(i + 1)
+            yield r
+
     if jobs == 1:
-        for cm in stream:            # one message at a time: memory does not grow with the capture
-            r = main.step(cm, index)
-            index += 1
-            if index % PURGE_EVERY == 0:
-                main.book.purge(index)
+        for r in in_order(None):     # memory is bounded by the look-ahead, not the capture
             summary.add(r)
             yield r
         return
-    first = list(islice(stream, config.keep_traces))
-    for r in main.run(first, index):
+    for r in in_order(config.keep_traces):
         summary.add(r)
         yield r
-    index += len(first)
+    index = state["next"] - len(ahead)
     pool = None
     try:
         while True:
-            window = list(islice(stream, window_per_job * jobs))
+            size = window_per_job * jobs
+            read_to(index + size + LOOKAHEAD)
+            window = ahead.head(size)
             if not window:
                 break
             if pool is None:
@@ -130,14 +158,18 @@ def replay_stream(messages: Iterable[Any], config: ReplayConfig, *, jobs: int | 
                     pool = mp.get_context().Pool(jobs, initializer=_init_worker, initargs=(config,))
                 except (OSError, ImportError, NotImplementedError):  # no processes here after all
                     pool = False
-            if pool is False:
-                results = list(main.run(window, index))
-            else:
+            results = None
+            if pool is not False:
                 summary.parallel_windows += 1
-                results = _parallel_window(pool, main, window, index, jobs)
+                results = _parallel_window(pool, main, window, list(ahead.queue)[len(window):], index, jobs)
             if results is None:
-                summary.sequential_windows += 1
-                results = list(main.run(window, index))
+                if pool is not False:
+                    summary.sequential_windows += 1
+                results = list(in_order(len(window)))
+            else:
+                for _ in window:
+                    ahead.drop()
+                main.forget_parsed(index + len(window))
             index += len(window)
             main.book.purge(index)
             for r in results:
@@ -153,17 +185,24 @@ def replay_stream(messages: Iterable[Any], config: ReplayConfig, *, jobs: int | 
 # One window on the workers
 
 
-def _partition(window: list, index: int, jobs: int) -> list[list[tuple[int, Any]]]:
-    """Calls to workers: each call whole to one worker, the least loaded so far (deterministic)."""
+def _partition(window: list[tuple[int, Any]], later: list[tuple[int, Any, str]],
+               jobs: int) -> list[tuple[list[tuple[int, Any]], list[tuple[int, Any]]]]:
+    """Calls to workers: each call whole to one worker, the least loaded so far (deterministic), with
+    the messages of its calls in the look-ahead after the window (``later``: index, message, call key)."""
     parts: list[list[tuple[int, Any]]] = [[] for _ in range(jobs)]
     owner: dict[str, int] = {}
-    for i, cm in enumerate(window, index):
+    for i, cm in window:
         key = call_key(cm)
         k = owner.get(key)
         if k is None:
             k = owner[key] = min(range(jobs), key=lambda j: len(parts[j]))
         parts[k].append((i, cm))
-    return [p for p in parts if p]
+    after: list[list[tuple[int, Any]]] = [[] for _ in range(jobs)]
+    for i, cm, key in later:
+        k = owner.get(key)
+        if k is not None:
+            after[k].append((i, cm))
+    return [(p, a) for p, a in zip(parts, after) if p]
 
 
 def _snapshot(main: Replayer, call_ids: set[str]) -> dict:
@@ -175,13 +214,14 @@ def _snapshot(main: Replayer, call_ids: set[str]) -> dict:
             "calls": {cid: main.book.calls[cid] for cid in call_ids if cid in main.book.calls}}
 
 
-def _parallel_window(pool, main: Replayer, window: list, index: int, jobs: int) -> list[MessageResult] | None:
+def _parallel_window(pool, main: Replayer, window: list[tuple[int, Any]], later: list[tuple[int, Any, str]],
+                     index: int, jobs: int) -> list[MessageResult] | None:
     """The window's results in capture order, or None when it must run again in one process."""
-    parts = _partition(window, index, jobs)
+    parts = _partition(window, later, jobs)
     tasks = []
-    for part in parts:
+    for part, after in parts:
         call_ids = {call_key(cm) for _, cm in part}
-        tasks.append((_snapshot(main, call_ids), part))
+        tasks.append((_snapshot(main, call_ids), part, after))
     answers = pool.map(_run_part, tasks)
     if any(changed for _, changed, _ in answers):
         return None
@@ -216,8 +256,8 @@ def _init_worker(config: ReplayConfig) -> None:
     _WORKER = Replayer(config)
 
 
-def _run_part(task: tuple[dict, list[tuple[int, Any]]]) -> tuple[list[MessageResult], bool, dict]:
-    snapshot, part = task
+def _run_part(task: tuple[dict, list[tuple[int, Any]], list[tuple[int, Any]]]) -> tuple[list[MessageResult], bool, dict]:
+    snapshot, part, after = task
     w = _WORKER
     assert w is not None
     w.fe.critical_errors.clear()
@@ -233,10 +273,15 @@ def _run_part(task: tuple[dict, list[tuple[int, Any]]]) -> tuple[list[MessageRes
     w.same_state = snapshot["same_state"]
     w.book = Book()
     w.book.calls.update(snapshot["calls"])
+    w.ahead = Ahead(LOOKAHEAD)
+    w.forget_parsed(1 << 62)
+    for i, cm in (*part, *after):
+        w.ahead.add(i, cm)
     results = []
     changed = False
     for i, cm in part:
         before, base_before = dict(w.fe.registrations), dict(w.base.registrations)
+        w.ahead.drop()
         results.append(w.step(cm, i))
         if w.fe.registrations != before or w.base.registrations != base_before:
             changed = True

@@ -44,12 +44,13 @@ def test_the_report_shows_the_summary_and_the_diagram_of_a_clicked_message(brows
         box = page.locator("#detail svg").bounding_box()
         assert box and box["width"] > 100 and box["height"] > 100
 
-        # the keyboard reaches the same: Enter on the log's 500 shows "observed ... DIFFERS"
+        # the keyboard reaches the same: Enter on the Front End's 500 shows "observed ... agrees" (the
+        # pool's real 500 answered the replay, decision D108)
         other = page.locator('tr.msg[data-index="13"]')
         other.focus()
         page.keyboard.press("Enter")
         page.wait_for_function("document.getElementById('detail').dataset.shown === '13'")
-        assert "DIFFERS" in page.inner_text("#detail")
+        assert "[agrees]" in page.inner_text("#detail")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "replay-report.png"), full_page=True)
     finally:
