@@ -4,6 +4,7 @@
     python3 tasks.py lab              # make .venv, install requirements.txt, open the series
     python3 tasks.py lab --reset 05   # put a fresh copy of notebook 05 in my-notebooks/, then open
     python3 tasks.py test             # make .venv, add requirements-test.txt, run every test
+    python3 tasks.py lite [--serve]   # build the series as a JupyterLite site in _site/ (and serve it)
 
 On Windows type `py tasks.py lab`. Works with nothing but Python 3.10+ on Linux, macOS and Windows:
 everything else goes into the project's own virtual environment (.venv), so no sudo and no system
@@ -33,7 +34,7 @@ ORIGINALS = "notebooks"
 WORKING_COPY = "my-notebooks"
 START = "00-start-here.ipynb"
 #: What each command installs; the test file includes the series' one (`-r requirements.txt`).
-REQUIREMENTS = {"lab": "requirements.txt", "test": "requirements-test.txt"}
+REQUIREMENTS = {"lab": "requirements.txt", "test": "requirements-test.txt", "lite": "requirements-lite.txt"}
 #: Seconds JupyterLab gets to shut its kernels down after Ctrl+C before it is killed.
 STOP_TIMEOUT_S = 20
 #: Settings the project owns, merged by JupyterLab with the learner's: no "Jupyter news" pop-up.
@@ -326,8 +327,110 @@ def test(args: list[str]) -> None:
     run([py, "-m", "pytest", *args])
 
 
+# ---------------------------------------------------------------------------------------------
+# The JupyterLite site: the series in a browser tab, nothing to install (lite/build.py builds it)
+
+LITE = ROOT / "lite"
+SITE = ROOT / "_site"
+#: What the site's static server says each file is; a browser refuses a module worker (.mjs/.js)
+#: or streaming WebAssembly compilation (.wasm) served with another type.
+SITE_TYPES = {".wasm": "application/wasm", ".mjs": "text/javascript", ".js": "text/javascript",
+              ".json": "application/json", ".ipynb": "application/json", ".whl": "application/octet-stream",
+              ".zip": "application/zip", ".svg": "image/svg+xml", ".map": "application/json"}
+
+
+def npm_install(lite_dir: Path = LITE) -> None:
+    """`npm ci` in lite/ (the pinned Pyodide and WebAssembly Graphviz), unless already done for
+    this package-lock.json."""
+    lock = lite_dir / "package-lock.json"
+    stamp = lite_dir / "node_modules" / ".mspl-lite-lock.sha256"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text().strip() == digest:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SetupError("Building the site needs Node.js's npm (it fetches Pyodide and the WebAssembly "
+                         "Graphviz): install Node.js 18 or newer (Debian/Ubuntu: sudo apt install nodejs npm), "
+                         "then run the same command again.")
+    print("Installing lite/package-lock.json (Pyodide, the WebAssembly Graphviz) with npm ci ...", flush=True)
+    rc = subprocess.call([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=lite_dir)
+    if rc:
+        raise SetupError(f"npm ci in {lite_dir} failed (exit {rc})")
+    stamp.write_text(digest)
+
+
+def site_server(folder: Path, port: int = 0):
+    """An HTTP server for the static site in ``folder`` on 127.0.0.1 (port 0: a free one)."""
+    import functools
+    import http.server
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **SITE_TYPES}
+
+        def log_message(self, format, *args):  # one line per request would drown the URL
+            pass
+
+        def end_headers(self):
+            # A rebuilt site must not meet a stale copy in the browser's cache.
+            self.send_header("Cache-Control", "no-cache")
+            super().end_headers()
+
+    http.server.ThreadingHTTPServer.daemon_threads = True
+    return http.server.ThreadingHTTPServer(("127.0.0.1", port),
+                                           functools.partial(Handler, directory=str(folder)))
+
+
+def serve_site(folder: Path, port: int = 0) -> int:
+    """Serve the site until Ctrl+C (or SIGTERM); print its address; stop cleanly."""
+    try:
+        server = site_server(folder, port)
+    except OSError as err:
+        raise SetupError(f"cannot listen on 127.0.0.1:{port}: {err.strerror or err}") from None
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if os.name != "nt":
+        signal.signal(signal.SIGTERM, stop)
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    print(f"The course is at {url}  (open it in a browser; Ctrl+C stops the server)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    print("\nServer stopped. The site stays in "
+          f"{folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder}/.", flush=True)
+    return 0
+
+
+def lite(args: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="tasks.py lite",
+                                     description="Build the series as a JupyterLite site (and serve it).")
+    parser.add_argument("--serve", action="store_true", help="serve the site on 127.0.0.1 after building it")
+    parser.add_argument("--port", type=int, default=0, help="the port for --serve (default: a free one)")
+    parser.add_argument("--out", type=Path, default=SITE, help="where the site goes (default: _site/)")
+    parser.add_argument("--no-build", action="store_true", help="serve the site already in --out")
+    opts = parser.parse_args(args)
+    out = opts.out.resolve()
+    try:
+        if not opts.no_build:
+            py = setup("lite")
+            npm_install()
+            run([py, LITE / "build.py", "--out", out])
+        elif not (out / "jupyter-lite.json").is_file():
+            raise SetupError(f"{out} holds no site: run `python3 tasks.py lite` first")
+        if opts.serve:
+            sys.exit(serve_site(out, opts.port))
+    except SetupError as err:
+        sys.exit(str(err))
+
+
 def main(argv: list[str]) -> None:
-    commands = {"lab": lab, "test": test, "setup": lambda a: setup(a[0] if a and a[0] in REQUIREMENTS else "test")}
+    commands = {"lab": lab, "test": test, "lite": lite,
+                "setup": lambda a: setup(a[0] if a and a[0] in REQUIREMENTS else "test")}
     if not argv or argv[0] not in commands:
         print(__doc__)
         sys.exit(2)

@@ -166,3 +166,139 @@ def test_lab_lands_on_notebook_00_and_one_ctrl_c_stops_it_cleanly(series: Path, 
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+# --- the JupyterLite site (tasks.py lite, lite/build.py) ------------------------------------------
+
+import hashlib  # noqa: E402
+import re  # noqa: E402
+import threading  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "lite"))
+import build as lite_build  # noqa: E402  (lite/build.py)
+
+VIZ = ROOT / "lite" / "node_modules" / "@viz-js" / "viz" / "dist" / "viz-global.js"
+
+
+def _tiny_wheel(dest: Path, name: str, version: str, requires: list[str] = ()) -> Path:
+    return lite_build._wheel(dest, name, version, {f"{name}/__init__.py": b""}, "test", "MIT", tuple(requires))
+
+
+def test_the_lock_lists_exactly_the_shipped_wheels_with_their_own_hashes(tmp_path: Path):
+    a = _tiny_wheel(tmp_path, "alpha", "1.0", ['beta>=2', 'graphviz-pure; sys_platform != "emscripten"',
+                                              'colorama; sys_platform == "win32"'])
+    b = _tiny_wheel(tmp_path, "beta", "2.1")
+    lock = lite_build.make_lock({"info": {"python": "3.14.2"}, "packages": {"numpy": {}}}, [a, b])
+    assert sorted(lock["packages"]) == ["alpha", "beta"]          # nothing the site does not ship
+    alpha = lock["packages"]["alpha"]
+    assert alpha["depends"] == ["beta"]                           # markers read for Pyodide's Python
+    assert alpha["sha256"] == hashlib.sha256(a.read_bytes()).hexdigest()
+    assert alpha["file_name"] == a.name and alpha["imports"] == ["alpha"]
+
+
+def test_a_wheel_whose_requirement_is_not_shipped_stops_the_build(tmp_path: Path):
+    a = _tiny_wheel(tmp_path, "alpha", "1.0", ["beta>=3", "gamma"])
+    b = _tiny_wheel(tmp_path, "beta", "2.1")
+    with pytest.raises(lite_build.BuildError) as err:
+        lite_build.make_lock({"info": {}, "packages": {}}, [a, b])
+    assert "alpha requires beta>=3, the site ships 2.1" in str(err.value)
+    assert "alpha requires gamma, which the site does not ship" in str(err.value)
+
+
+def test_browser_pins_must_match_pyodides_lock(monkeypatch):
+    monkeypatch.setattr(lite_build, "pinned_wheels", lambda: {"micropip": "0.1", "ipywidgets": "0.0.1",
+                                                              "jupyterlab-widgets": "0.0.1"})
+    with pytest.raises(lite_build.BuildError) as err:
+        lite_build.check_kernel_pins({"info": {"python": "3.14.2"}, "packages": {"micropip": {"version": "0.11.1"}}})
+    assert "micropip==0.1" in str(err.value) and "lists 0.11.1" in str(err.value)
+    assert "ipywidgets==0.0.1 in the site" in str(err.value)
+
+
+@pytest.mark.skipif(not VIZ.is_file(), reason="lite/node_modules not installed (npm ci in lite/)")
+def test_viz_rewritten_to_start_synchronously_draws_svg(tmp_path: Path):
+    out = lite_build.synchronous_viz(VIZ.read_text(encoding="utf-8"))
+    glue = out.replace(out[out.find("('\\0asm"):out.find("')}function s(")], "")
+    assert "await" not in glue.split("\\0asm")[0] and "new WebAssembly.Instance" in out
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no node to run it")
+    script = tmp_path / "run.js"
+    (tmp_path / "viz.js").write_text(out, encoding="utf-8")
+    script.write_text("globalThis.location={href:'http://127.0.0.1/x.js'};"
+                      "(0,eval)(require('fs').readFileSync(__dirname+'/viz.js','utf8').replace('\"object\"==typeof exports','false'));"
+                      "const v=globalThis.MsplLiteViz.instance();"   # no Promise: an instance at once
+                      "console.log(v.render('digraph { a -> b }',{format:'svg'}).output)")
+    done = subprocess.run([node, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert "<svg" in done.stdout and "a&#45;&gt;b" in done.stdout
+
+
+def test_a_changed_viz_file_stops_the_build():
+    with pytest.raises(lite_build.BuildError, match="embedded WebAssembly module was not found"):
+        lite_build.synchronous_viz("export default function Viz() {}")
+
+
+def test_start_page_says_where_work_is_kept_and_why_13_is_left_out(tmp_path: Path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name in ("00-start-here.ipynb", "13-real-sip.ipynb", "14-replay.ipynb"):
+        (notebooks / name).write_text(_notebook(f"# {name[:2]} · Title {name[:2]}\n"))
+    kept = lite_build.site_notebooks(notebooks)
+    assert [p.name for p in kept] == ["00-start-here.ipynb", "14-replay.ipynb"]
+    page = lite_build.start_page(kept, sorted(notebooks.glob("*.ipynb")))
+    assert 'href="lab/index.html?path=14-replay.ipynb">14 · Title 14<' in page
+    assert "13 · Title 13" in page and "cannot open sockets" in page
+    assert "Your work stays in this browser" in page and 'id="jupyter-config-data"' in page
+    staged = lite_build.stage_files(tmp_path / "files", notebooks)
+    assert sorted(p.name for p in staged) == ["00-start-here.ipynb", "14-replay.ipynb"]
+
+
+def test_site_server_gives_the_types_a_browser_needs(tmp_path: Path):
+    (tmp_path / "a.wasm").write_bytes(b"\0asm")
+    (tmp_path / "b.mjs").write_text("export {}")
+    server = tasks.site_server(tmp_path, 0)
+    assert server.server_address[0] == "127.0.0.1"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        for name, kind in (("a.wasm", "application/wasm"), ("b.mjs", "text/javascript")):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/{name}", timeout=10) as resp:
+                assert resp.headers["Content-Type"] == kind and resp.headers["Cache-Control"] == "no-cache"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_lite_serve_prints_the_address_and_one_ctrl_c_stops_it(tmp_path: Path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "jupyter-lite.json").write_text("{}")
+    (site / "index.html").write_text("<p>the course</p>")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tasks.py"), "lite", "--serve", "--no-build", "--out",
+                             str(site)], start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        first = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", first).group(0)
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            assert b"the course" in resp.read()
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0 and "Traceback" not in out and "Server stopped." in out
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_lite_no_build_without_a_site_says_what_to_run(tmp_path: Path):
+    done = subprocess.run([sys.executable, str(ROOT / "tasks.py"), "lite", "--no-build", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "run `python3 tasks.py lite` first" in done.stderr
+
+
+def test_building_the_site_without_npm_says_what_to_install(tmp_path: Path, monkeypatch):
+    (tmp_path / "package-lock.json").write_text("{}")
+    monkeypatch.setattr(tasks.shutil, "which", lambda name: None)
+    with pytest.raises(tasks.SetupError, match="sudo apt install nodejs npm"):
+        tasks.npm_install(tmp_path)

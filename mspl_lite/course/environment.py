@@ -65,6 +65,8 @@ def _renderer() -> Check:
     if "<svg" not in svg:
         return Check(False, "the diagram renderer did not produce SVG",
                      "reinstall it: `pip install --force-reinstall graphviz-pure==0.2.2`")
+    if sys.platform == "emscripten":  # the JupyterLite site: its WebAssembly Graphviz (decision D114)
+        return Check(True, "the site's WebAssembly Graphviz draws diagrams in this browser")
     return Check(True, "graphviz-pure draws diagrams (no system Graphviz needed)")
 
 

@@ -46,6 +46,8 @@ _BINARY = "graphviz-pure"
 #: only a last resort against a renderer that hangs. ``render(..., timeout=...)`` overrides it.
 RENDER_TIMEOUT_S = 30.0
 _TIMEOUT_S = RENDER_TIMEOUT_S   # the old name
+#: Under Pyodide (the JupyterLite site) render() uses wasm_graphviz instead of a renderer binary.
+IN_BROWSER = sys.platform == "emscripten"
 
 
 class RendererMissing(MsplLiteError):
@@ -180,7 +182,31 @@ def render(source: str, fmt: str = "svg", *, timeout: float | None = None) -> by
     """
     if fmt not in ("svg", "png"):
         raise UsageError(f"format must be 'svg' or 'png', not {fmt!r}")
+    if IN_BROWSER:  # JupyterLite: no processes; the site's WebAssembly Graphviz draws (decision D114)
+        if fmt != "svg":
+            raise RenderFailed("in the browser a diagram is drawn as SVG only: save it as .svg")
+        from .wasm_graphviz import render_svg
+
+        return render_svg(replace_lone_surrogates(source))
     return _render_cached(find_renderer(), fmt, source, float(RENDER_TIMEOUT_S if timeout is None else timeout))
+
+
+def _with_text(svg: str, title: str, description: tuple[str, ...]) -> str:
+    """``svg`` with ``<title>`` and ``<desc>`` as the root element's first children, where a screen
+    reader looks for the name and the description of a picture."""
+    start = svg.find("<svg")
+    end = svg.find(">", start) + 1 if start >= 0 else 0
+    if end <= 0 or svg[end - 2] == "/":   # no root element, or an empty one
+        return svg
+    from .dot import drawable   # XML holds no control characters nor lone surrogates
+
+    text = f"<title>{html.escape(drawable(title), quote=False)}</title>"
+    if description:
+        text += f"<desc>{html.escape(drawable('; '.join(description)), quote=False)}</desc>"
+    tag = svg[start:end]
+    if "role=" not in tag:   # inline in a widget's page, role="img" makes the title its name
+        tag = tag[:-1] + ' role="img">'   # last: the width and height stay where readers of the SVG look
+    return svg[:start] + tag + "\n" + text + svg[end:]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,8 +226,12 @@ class Diagram:
     source: str         # DOT text, or the SVG itself when fmt == "svg"
     size: str           # what the repr counts: "14 nodes", "4 lifelines, 6 messages"
     fmt: str = "dot"
-    #: What the drawing shows, in words, for a screen reader and for where the picture cannot show.
+    #: What the drawing shows, in words, for a screen reader and for where the picture cannot show:
+    #: one short sentence (the img's alt, the SVG's <title>) ...
     alt: str = ""
+    #: ... and the long description, one line per thing drawn in reading order (a list under the
+    #: picture, the SVG's <desc>). Built by each diagram from the data it draws.
+    description: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"<Diagram {self.kind}: {self.title} ({self.size})>"
@@ -211,23 +241,32 @@ class Diagram:
         return self.alt or f"{self.kind.capitalize()} diagram: {self.title} ({self.size})."
 
     def html(self) -> str:
-        """An ``<img>`` holding the SVG as a data: URI, its alt the text alternative.
+        """An ``<img>`` holding the SVG as a data: URI, its alt the text alternative; with a long
+        description, a ``<figure>`` whose ``<figcaption>`` holds it in a closed ``<details>``.
 
         Why an img and not the SVG itself: JupyterLab renders image/svg+xml only in a trusted
         notebook (a copied, downloaded or Binder notebook shows the text instead), while text/html
         is sanitized and shown everywhere, and its sanitizer keeps data: URIs on img (measured in
-        JupyterLab 4 in Chromium). The same bytes every run: nbval compares it.
+        JupyterLab 4 in Chromium). Why a figcaption and not aria-describedby: the sanitizer keeps
+        figure, figcaption, details and summary but drops every aria-* attribute (JupyterLab 4.6's
+        allowed lists). The same bytes every run: nbval compares it.
         """
         data = base64.b64encode(self.svg().encode("utf-8")).decode("ascii")
         alt = html.escape(self.text_alternative(), quote=True)
-        return (f'<img alt="{alt}" title="{html.escape(self.title, quote=True)}" '
-                f'style="max-width:100%;height:auto" src="data:image/svg+xml;base64,{data}">')
+        img = (f'<img alt="{alt}" title="{html.escape(self.title, quote=True)}" '
+               f'style="max-width:100%;height:auto" src="data:image/svg+xml;base64,{data}">')
+        if not self.description:
+            return img
+        items = "".join(f"<li>{html.escape(line, quote=False)}</li>" for line in self.description)
+        return (f'<figure style="margin:0">{img}<figcaption><details><summary>Text description of the '
+                f'{self.kind} diagram</summary><ul>{items}</ul></details></figcaption></figure>')
 
     def svg(self) -> str:
-        """The SVG text (rendered once per distinct source and cached)."""
+        """The SVG text (rendered once per distinct source and cached), with the text alternative as
+        its <title> and the long description as its <desc> (a hand-drawn ladder writes its own)."""
         if self.fmt == "svg":
             return self.source
-        return render(self.source, "svg").decode("utf-8")
+        return _with_text(render(self.source, "svg").decode("utf-8"), self.text_alternative(), self.description)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the diagram: ``.svg`` (default), ``.dot``/``.gv`` (the DOT text) or ``.png``."""
