@@ -23,7 +23,7 @@ from .trace_diagram import (MAX_DRAWN_BRANCHES, answering_branch, change_lines, 
                             request_line, response_action, sender_name)
 
 __all__ = ["Step", "ladder_steps", "lifelines", "ladder_diagram", "session_ladder", "ladder_alt",
-           "ladder_description"]
+           "ladder_description", "draw_ladder", "LEGEND"]
 
 _PASSING = ("passed",)
 _FONT = "Helvetica, Arial, sans-serif"
@@ -31,6 +31,8 @@ _MARGIN = 16
 _HEAD_W = 132
 _ROW = 30
 _CHAR_W = 6.2      # average width of an 11 px Helvetica character, for cutting labels to fit
+#: The key under a ladder's heading (colour is never the only signal: decision D119).
+LEGEND = "solid arrow: request  ·  dashed arrow: response  ·  box: what an application did"
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +204,7 @@ def _text(x: int, y: int, text: str, *, size: int = 11, weight: str = "normal", 
 def ladder_diagram(trace: Trace, *, title: str | None = None) -> Diagram:
     """The ladder diagram of ``trace`` as a Diagram (its source is the SVG itself)."""
     trace, hidden = _bounded(trace)
-    return _draw(title or request_line(trace), lifelines(trace), _with_hidden_note(ladder_steps(trace), hidden))
+    return draw_ladder(title or request_line(trace), lifelines(trace), _with_hidden_note(ladder_steps(trace), hidden))
 
 
 def _bounded(trace: Trace) -> tuple[Trace, int]:
@@ -255,7 +257,7 @@ def session_ladder(session, *, title: str | None = None) -> Diagram:
     if not session.messages:
         steps.append(Step("note", 0, 0, "no 2xx, so no dialog: no MESSAGE can follow"))
     heading = title or f"IM session: {request_line(traces[0])}, then {len(session.messages)} MESSAGE(s) in its dialog"
-    return _draw(heading, lanes, steps)
+    return draw_ladder(heading, lanes, steps)
 
 
 def _hop_or_none(trace: Trace, name: str):
@@ -265,8 +267,9 @@ def _hop_or_none(trace: Trace, name: str):
         return None
 
 
-def _draw(heading: str, lanes: list[tuple[str, str]], steps: list[Step]) -> Diagram:
-    """The SVG of a ladder: ``lanes`` left to right, ``steps`` top to bottom."""
+def draw_ladder(heading: str, lanes: list[tuple[str, str]], steps: list[Step], *, legend: str = LEGEND) -> Diagram:
+    """The SVG of a ladder: ``lanes`` (name, role) left to right, ``steps`` top to bottom, ``legend``
+    under the heading; its alt and description from the same rows (decision D118)."""
     # Fit about 880 px (a notebook's width) while there is room; never closer than 110 px.
     gap = max(110, min(150, (880 - _HEAD_W - 2 * _MARGIN) // max(1, len(lanes) - 1)))
     xs = [_MARGIN + _HEAD_W // 2 + i * gap for i in range(len(lanes))]
@@ -285,8 +288,7 @@ def _draw(heading: str, lanes: list[tuple[str, str]], steps: list[Step]) -> Diag
         'orient="auto"><path d="M0,0 L10,5 L0,10" fill="none" stroke="#1f4e99" stroke-width="1.5"/></marker></defs>',
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>',
         _text(_MARGIN, 20, short(heading, int((width - 2 * _MARGIN) / 7)), size=13, weight="bold", anchor="start"),
-        _text(_MARGIN, 36, "solid arrow: request  ·  dashed arrow: response  ·  box: what an application did",
-              size=10, anchor="start", fill="#404040"),
+        _text(_MARGIN, 36, legend, size=10, anchor="start", fill="#404040"),
     ]
     for x, (name, role) in zip(xs, lanes):
         out.append(f'<rect x="{x - _HEAD_W // 2}" y="44" width="{_HEAD_W}" height="30" rx="4" '

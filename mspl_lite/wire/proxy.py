@@ -36,6 +36,7 @@ from typing import Any, Callable, NamedTuple
 
 from ..errors import SipParseError
 from ..frontend.decisions import Target
+from ..frontend.downstream import deliver as simulate_branch
 from ..frontend.lab import Endpoint, aor_of
 from ..frontend.trace import Branch
 from ..sip import Request, Response, parse_message
@@ -184,6 +185,7 @@ class _Leg:
     request: Request
     peer: Peer
     sent_by: str
+    index: int = 0                     # its place among the copies of the attempt (D66: listed first answers first)
     txn: ClientTransaction | None = None
     responses: list[tuple[int, str]] = field(default_factory=list)
     final: Response | None = None
@@ -192,22 +194,58 @@ class _Leg:
     cancel_sent: bool = False
     server_cancelled: bool = False     # the server cancelled it (ring timer, another branch answered)
     refused: str = ""                  # why it was never sent
+    discarded: bool = False            # answered 2xx after another branch won: ACKed, then BYE (D100)
 
     @property
     def done(self) -> bool:
         return self.final is not None or self.timed_out or bool(self.refused)
 
 
+def _in_leg_dialog(invite: Request, response: Response, method: str, target: str, via: str, step: int) -> Request:
+    """A request of the dialog ``response`` (a 2xx to ``invite``) set up, sent by this server in the
+    caller's place: the ACK (``step`` 0: the INVITE's CSeq number) or the BYE (``step`` 1), decision D100."""
+    out = Request(method, invite.request_uri)
+    if target:
+        try:
+            out.request_uri = target        # the callee's Contact, where its dialog's requests go
+        except Exception:
+            pass
+    out.add_header("Via", via)
+    out.add_header("Max-Forwards", "70")
+    for name, value in (("From", invite.get("From")), ("To", response.get("To")), ("Call-ID", invite.get("Call-ID"))):
+        out.add_header(name, value or "")
+    number = (invite.get("CSeq") or "1").split()[0]
+    out.add_header("CSeq", f"{int(number) + step if number.isdigit() else 1 + step} {method}")
+    out.add_header("Content-Length", "0")
+    return out
+
+
 class _Fork:
-    """The real legs of one attempt: started together, the losers cancelled, done when all ended."""
+    """The real legs of one attempt: started together, the losers cancelled, done when all ended.
+
+    ``simulated_answer``: the place of the first simulated copy of the attempt that answers 2xx,
+    if one does (it answers at once). Only the real legs listed before it can still win (decision
+    D66's order); the chain waits for those alone, and a 2xx of any other leg, or one that comes
+    after the winner, is ACKed and ended with a BYE by the server itself (decision D100).
+    """
 
     def __init__(self, core: "ProxyCore", legs: list[_Leg], exchange: Exchange, server_txn: ServerTransaction,
-                 future: concurrent.futures.Future, invite: bool, ring_seconds: float):
+                 future: concurrent.futures.Future, invite: bool, ring_seconds: float,
+                 simulated_answer: int | None = None):
         self.core, self.legs, self.exchange, self.server_txn = core, legs, exchange, server_txn
         self.future, self.invite = future, invite
         self.ring_seconds = ring_seconds
         self.ring_timer = None
         self.caller_cancelled = False
+        self.simulated_answer = simulated_answer
+        self.winner: _Leg | None = None     # the real leg whose 2xx won, if one did
+
+    def _can_win(self, leg: _Leg) -> bool:
+        return self.simulated_answer is None or leg.index < self.simulated_answer
+
+    def _lost(self, leg: _Leg) -> bool:
+        """A 2xx of ``leg`` now would not be the one the caller gets."""
+        return not self._can_win(leg) or (self.future.done() and leg is not self.winner)
 
     def start(self) -> None:
         for leg in self.legs:
@@ -232,6 +270,11 @@ class _Fork:
                 # a provisional goes up at once (16.7 step 5); 100 Trying is hop by hop (16.7 step 5)
                 self.server_txn.respond(self.core.upstream(_strip_top_via(response), self.exchange))
             return
+        if self.invite and 200 <= response.status_code < 300 and self._lost(leg):
+            leg.final = response
+            self._discard(leg, response)
+            self._check()
+            return
         leg.final = response
         if self.invite and 200 <= response.status_code < 300:
             for other in self.legs:
@@ -239,6 +282,40 @@ class _Fork:
                     other.server_cancelled = True
                     self._cancel(other)
         self._check()
+
+    def _discard(self, leg: _Leg, response: Response) -> None:
+        """A 2xx from a branch that did not win: the dialog it set up is confirmed with an ACK and
+        ended with a BYE at once (RFC 3261 13.1: every 2xx of a forked INVITE is its own dialog, and
+        each final response is ACKed; decision D100). Sent straight to the party, as the INVITE was."""
+        if leg.discarded:
+            return
+        leg.discarded = True
+        contact = response.get("Contact") or ""
+        target = contact.split("<", 1)[1].split(">", 1)[0] if "<" in contact else contact.split(";", 1)[0].strip()
+        ack = _in_leg_dialog(leg.request, response, "ACK", target, self.core._our_via(leg.peer.transport), 0)
+        bye = _in_leg_dialog(leg.request, response, "BYE", target, self.core._our_via(leg.peer.transport), 1)
+        data = ack.to_bytes()
+        self.core.remember_discarded(response, leg.peer, data)
+        self.core.send(leg.peer, data, self.exchange)
+        exchange = self.exchange
+
+        def ended(r: Response) -> None:
+            if r.status_code >= 200:
+                exchange.note(f"the BYE to {leg.target.label.rstrip(': ') or leg.peer.address} got "
+                              f"{r.status_code} {r.reason}")
+                self.core._keep(exchange)       # its files again, with the ACK and the BYE
+
+        self.core.client_transaction(bye, leg.peer, exchange, on_response=ended,
+                                     on_timeout=lambda: ended(bye.create_response(408, "Request Timeout"))).start()
+        exchange.note(f"a branch answered {response.status_code} {response.reason} after another branch won: "
+                      "the server sent it ACK, then BYE (RFC 3261 13.1; decision D100)")
+
+    def settle(self) -> None:
+        """The caller's final response went up: CANCEL every leg still pending (RFC 3261 16.7 step 10)."""
+        for leg in self.legs:
+            if not leg.done:
+                leg.server_cancelled = True
+                self._cancel(leg)
 
     def _timeout(self, leg: _Leg) -> None:
         leg.timed_out = True
@@ -275,12 +352,19 @@ class _Fork:
     def _check(self) -> None:
         """Done when every leg ended, or at once when an INVITE leg answered 2xx: the 2xx goes up
         the chain now (RFC 3261 16.7 step 5) while the others' CANCELs finish on their own."""
+        contenders = [leg for leg in self.legs if self._can_win(leg)]
         answered = self.invite and any(leg.final is not None and 200 <= leg.final.status_code < 300
-                                       for leg in self.legs)
-        if self.future.done() or not (answered or all(leg.done for leg in self.legs)):
+                                       for leg in contenders)
+        if self.future.done() or not (answered or all(leg.done for leg in contenders)):
             return
         if self.ring_timer is not None:
             self.ring_timer.cancel()
+        self.winner = next((leg for leg in contenders if leg.final is not None and 200 <= leg.final.status_code < 300
+                            and not leg.discarded), None)
+        if self.invite and (self.winner is not None or self.simulated_answer is not None):
+            for leg in self.legs:
+                if leg is not self.winner and not leg.done:
+                    leg.server_cancelled = True     # cancelled once the winner's 2xx went up (settle)
         self.future.set_result([self._branch(leg) for leg in self.legs])
 
     def _branch(self, leg: _Leg) -> Branch:
@@ -294,6 +378,8 @@ class _Fork:
         elif leg.final is not None and leg.final.status_code == 487 and self.caller_cancelled \
                 and not leg.server_cancelled:
             note = "the caller sent CANCEL: the server cancelled this branch (RFC 3261 16.10)"
+        elif leg.discarded:
+            note = "answered after another branch won: the server sent it ACK, then BYE (decision D100)"
         elif leg.server_cancelled and not leg.done:
             note = "another branch answered first: the server sent CANCEL (RFC 3261 16.7 step 10)"
         elif leg.server_cancelled:
@@ -316,12 +402,12 @@ class WireDownstream:
     def deliver(self, copies, ctx, sent_by):
         core = self.core
         legs: list[_Leg | None] = []
-        for target, copy in copies:
+        for index, (target, copy) in enumerate(copies):
             peer = core.real_destination(target)
             if peer is None:
                 legs.append(None)
                 continue
-            leg = _Leg(target=target, request=core.prepare(copy, peer), peer=peer, sent_by=sent_by)
+            leg = _Leg(target=target, request=core.prepare(copy, peer), peer=peer, sent_by=sent_by, index=index)
             if not core.policy.allows(peer.host):
                 core.policy.refused += 1
                 leg.refused = (f"not sent: {peer.host} is outside 127.0.0.0/8 and ::1 and was not configured "
@@ -330,9 +416,16 @@ class WireDownstream:
         real = [leg for leg in legs if leg is not None]
         if not real:
             return [None] * len(copies)
+        # The simulated copies answer at once, here, so that the fork knows whether one of them
+        # answers before the real ones can (decision D100); deliver_route takes these Branches as
+        # they are, so each is simulated once, in the same order as without real parties.
+        simulated = [simulate_branch(t, c, ctx, sent_by) if leg is None else None
+                     for (t, c), leg in zip(copies, legs)]
+        answering = next((i for i, b in enumerate(simulated)
+                          if b is not None and b.final is not None and 200 <= b.final[0] < 300), None)
         future: concurrent.futures.Future = concurrent.futures.Future()
         fork = _Fork(core, real, self.exchange, self.server_txn, future, ctx.method == "INVITE",
-                     float(ctx.lab.ring_seconds))
+                     float(ctx.lab.ring_seconds), answering if ctx.method == "INVITE" else None)
         self.exchange.fork = fork
         core.forks.add(fork)
         future.add_done_callback(lambda f: core.forks.discard(fork))
@@ -348,7 +441,7 @@ class WireDownstream:
         finally:
             core.fe_lock.acquire()
         found = iter(branches)
-        return [next(found) if leg is not None else None for leg in legs]
+        return [next(found) if leg is not None else sim for leg, sim in zip(legs, simulated)]
 
 
 class _Dialog(NamedTuple):
@@ -395,6 +488,10 @@ class ProxyCore:
         self.exchanges: dict[int, Exchange] = {}       # by id(server transaction)
         self.kept: deque[Exchange] = deque(maxlen=MAX_KEPT)
         self.dialogs: OrderedDict[tuple, _Dialog] = OrderedDict()
+        #: (Call-ID, To tag, host, port) of a 2xx the server ACKed itself (a branch that lost, decision
+        #: D100) -> the ACK, sent again for each retransmission of that 2xx instead of passing it to the
+        #: caller. The peer is part of the key: two user agents may pick the same tag. MAX_DIALOGS bounds it.
+        self.discarded: OrderedDict[tuple[str, str, str, int], tuple[Peer, bytes]] = OrderedDict()
         self.contacts: dict[str, str] = {}              # host:port -> the Contact URI it registered
         self.expiry: dict[tuple[str, str], float] = {}  # (aor, epid) -> when its registration ends
         self._numbers = itertools.count(1)
@@ -454,11 +551,22 @@ class ProxyCore:
         else:
             self._on_request(message, peer, data)
 
+    def remember_discarded(self, response: Response, peer: Peer, ack: bytes) -> None:
+        self.discarded[(response.get("Call-ID") or "", _tag(response.get("To")) or "", peer.host, peer.port)] = \
+            (peer, ack)
+        while len(self.discarded) > MAX_DIALOGS:
+            self.discarded.popitem(last=False)
+
     def _on_response(self, response: Response, peer: Peer, data: bytes) -> None:
         txn = self.client_txns.get(client_key(response))
         if txn is not None:
             self._incoming(txn.exchange, peer, data)
             txn.on_response(response)
+            return
+        dialog = (response.get("Call-ID") or "", _tag(response.get("To")) or "", peer.host, peer.port)
+        ack = self.discarded.get(dialog)
+        if ack is not None and 200 <= response.status_code < 300:
+            self.send(*ack)         # the 2xx again: our ACK was lost (decision D100); never the caller's
             return
         vias = response.get_all("Via")
         if len(vias) >= 2 and self._is_us(*_via_sent_by(vias[0])[1:]):
@@ -630,6 +738,14 @@ class ProxyCore:
 
     def _finish(self, request: Request, peer: Peer, txn: ServerTransaction, exchange: Exchange,
                 response: Response | None) -> None:
+        try:
+            self._answer(request, peer, txn, exchange, response)
+        finally:
+            if exchange.fork is not None:
+                exchange.fork.settle()      # the final response went up: CANCEL what still rings (16.7 step 10)
+
+    def _answer(self, request: Request, peer: Peer, txn: ServerTransaction, exchange: Exchange,
+                response: Response | None) -> None:
         if response is None:
             exchange.note("no response: the chain dropped the request (or a response on its way up)")
             self.loop.call_later(self.timing.timeout, txn.terminate)
@@ -776,8 +892,7 @@ class ProxyCore:
         callee_tag = _tag(response.get("To")) or ""
         leg = None
         if exchange.fork is not None:
-            leg = next((l for l in exchange.fork.legs if l.final is not None and 200 <= l.final.status_code < 300),
-                       None)
+            leg = exchange.fork.winner      # not a branch that answered after it (D100)
         if leg is None:
             return          # answered in-process (a simulated party or an application): no real callee
         key = (request.get("Call-ID") or "", frozenset((caller_tag, callee_tag)))

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MAX_EVENTS", "WireEvent", "Exchange", "write_exchange", "ladder_rows"]
+__all__ = ["MAX_EVENTS", "SERVER_NAME", "WireEvent", "Exchange", "write_exchange", "ladder_rows", "ladder_events"]
 
 #: Messages kept per transaction: an INVITE with a few provisionals, a fork of a few legs, the
 #: CANCELs and ACKs fits in 64; a UDP peer retransmitting for Timer B's 32 s sends 7 copies.
 #: Past it the events are counted (``Exchange.events_dropped``) and the files say so.
 MAX_EVENTS = 64
+#: The server's name in a ladder of what crossed the wire.
+SERVER_NAME = "mspl-lite"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,12 @@ def write_exchange(directory: str | os.PathLike, exchange: Exchange) -> None:
 def ladder_rows(exchanges, names: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
     """(from, to, label) per message, in time order, with peers named by ``names`` (host:port ->
     a party's name) so that no port or time is shown: what a notebook prints stays the same run to run."""
+    return [(a, b, label) for a, b, label, _ in ladder_events(exchanges, names)]
+
+
+def ladder_events(exchanges, names: dict[str, str] | None = None) -> list[tuple[str, str, str, float]]:
+    """As ``ladder_rows``, each row with its time (seconds since the server started), for a caller
+    that asks for times (``Server.ladder_diagram(times=True)``)."""
     names = dict(names or {})
     rows = []
     events = sorted((e for x in exchanges for e in x.events), key=lambda e: e.time)
@@ -112,5 +120,5 @@ def ladder_rows(exchanges, names: dict[str, str] | None = None) -> list[tuple[st
         label = e.first_line if not e.first_line.startswith("SIP/2.0 ") else e.first_line[8:]
         if " sip:" in label or " sips:" in label or " tel:" in label:
             label = label.split(" ", 1)[0]      # the method; the Request-URI carries a port
-        rows.append((who, "mspl-lite", label) if e.direction == "in" else ("mspl-lite", who, label))
+        rows.append((who, SERVER_NAME, label, e.time) if e.direction == "in" else (SERVER_NAME, who, label, e.time))
     return rows

@@ -7,6 +7,7 @@ same for UDP and TCP), and is a context manager::
         ... send SIP to server.address ...
         server.traces      # the chain's Trace of each finished transaction (the last MAX_KEPT)
         server.ladder()    # what crossed the wire, peers named, no ports or times
+        server.ladder_diagram({"127.0.0.1:5071": "Nuria"})   # the same, drawn (mspl_lite.view.wire_ladder)
 """
 from __future__ import annotations
 
@@ -313,6 +314,14 @@ class Server:
         """(from, to, label) for every message that crossed the wire, in order; ``names`` maps a
         peer's "host:port" to a name (otherwise "peer 1", "peer 2", ...)."""
         return ladder_rows(self.exchanges, names)
+
+    def ladder_diagram(self, names: dict[str, str] | None = None, *, title: str | None = None,
+                       times: bool = False):
+        """The ladder of ``ladder(names)`` drawn as a Diagram (mspl_lite.view.wire_ladder), with its
+        text alternative; no port, and no time unless ``times=True``."""
+        from ..view.wire_ladder import wire_ladder_diagram   # lazily: the view is the layer above
+
+        return wire_ladder_diagram(self.exchanges, names, title=title, times=times)
 
     def ladder_text(self, names: dict[str, str] | None = None) -> str:
         rows = self.ladder(names)
