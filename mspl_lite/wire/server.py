@@ -253,7 +253,9 @@ class Server:
 
     def _send(self, peer: Peer, data: bytes) -> None:
         if peer.transport == "udp":
-            if self._udp is None or self._udp.transport is None:
+            # is_closing(): a worker can finish a transaction while the server shuts down; a
+            # closing transport would fail inside asyncio (its loop already gone), so count it.
+            if self._udp is None or self._udp.transport is None or self._udp.transport.is_closing():
                 self.send_errors += 1
                 return
             self._udp.transport.sendto(data, (peer.host, peer.port))
