@@ -24,12 +24,11 @@ record starts, or the file ends) is reported at its first line, and reading goes
 """
 from __future__ import annotations
 
-import calendar
 import re
 from typing import Iterator
 
 from . import MAX_SIP_MESSAGE, Capture, CapturedMessage
-from .textlog import log_lines, to_bytes
+from .textlog import log_lines, log_time, to_bytes
 
 __all__ = ["lync_log_capture", "record_time"]
 
@@ -41,14 +40,7 @@ _FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):[ \t]?(.*)$")
 def record_time(line: str) -> float | None:
     """Seconds since the epoch of a record's header line (``::MM/DD/YYYY-HH:MM:SS.mmm``), read as UTC
     (decision D106), or None."""
-    m = _TIME.search(line)
-    if not m:
-        return None
-    month, day, year, hour, minute, second, milli = (int(g) for g in m.groups())
-    try:
-        return calendar.timegm((year, month, day, hour, minute, second)) + milli / 1000
-    except (ValueError, OverflowError):
-        return None
+    return log_time(_TIME.search(line))
 
 
 def lync_log_capture(path: str, name: str) -> Capture:

@@ -6,8 +6,10 @@ A line longer than MAX_LOG_LINE is reported and skipped, never read whole.
 """
 from __future__ import annotations
 
+import calendar
 import codecs
 import io
+import re
 from typing import Iterator
 
 from . import Capture
@@ -59,3 +61,15 @@ def to_bytes(text: str) -> bytes:
         return text.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:          # a lone surrogate that stands for no byte (a damaged UTF-16 log)
         return text.encode("utf-8", "replace")
+
+
+def log_time(match: re.Match | None) -> float | None:
+    """Seconds since the epoch from a log line's time, matched as (month, day, year, hour, minute,
+    second, millisecond) and read as UTC (decision D106); None when absent or not a real date."""
+    if not match:
+        return None
+    month, day, year, hour, minute, second, milli = (int(g) for g in match.groups())
+    try:
+        return calendar.timegm((year, month, day, hour, minute, second)) + milli / 1000
+    except (ValueError, OverflowError):
+        return None

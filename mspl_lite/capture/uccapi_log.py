@@ -12,12 +12,11 @@ message's last line end belongs to it. A packet whose end never comes is reporte
 """
 from __future__ import annotations
 
-import calendar
 import re
 from typing import Iterator
 
 from . import MAX_SIP_MESSAGE, Capture, CapturedMessage
-from .textlog import log_lines, to_bytes
+from .textlog import log_lines, log_time, to_bytes
 
 __all__ = ["uccapi_log_capture"]
 
@@ -33,14 +32,7 @@ def uccapi_log_capture(path: str, name: str) -> Capture:
 
 
 def _time(line: str) -> float | None:
-    m = _TIME.match(line)
-    if not m:
-        return None
-    month, day, year, hour, minute, second, milli = (int(g) for g in m.groups())
-    try:
-        return calendar.timegm((year, month, day, hour, minute, second)) + milli / 1000
-    except (ValueError, OverflowError):
-        return None
+    return log_time(_TIME.match(line))
 
 
 class _Packet:

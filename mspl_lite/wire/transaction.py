@@ -129,7 +129,25 @@ class _Timers:
             self.stop(name)
 
 
-class ServerTransaction:
+class _Transaction:
+    """What both sides share: ending once, with every timer stopped, then telling the owner."""
+
+    state: str
+    _timers: _Timers
+    _on_terminated: Callable[[Any], Any]
+
+    def terminate(self) -> None:
+        self._terminate()
+
+    def _terminate(self) -> None:
+        if self.state == "terminated":
+            return
+        self.state = "terminated"
+        self._timers.stop_all()
+        self._on_terminated(self)
+
+
+class ServerTransaction(_Transaction):
     """The server side of one transaction (RFC 3261 17.2): INVITE (17.2.1) or non-INVITE (17.2.2)."""
 
     def __init__(self, request: Request, send: Callable[[bytes], Any], *, reliable: bool, timing: Timing,
@@ -211,18 +229,8 @@ class ServerTransaction:
             self._on_timeout(self)
             self._terminate()
 
-    def terminate(self) -> None:
-        self._terminate()
 
-    def _terminate(self) -> None:
-        if self.state == "terminated":
-            return
-        self.state = "terminated"
-        self._timers.stop_all()
-        self._on_terminated(self)
-
-
-class ClientTransaction:
+class ClientTransaction(_Transaction):
     """The client side of one transaction (RFC 3261 17.1): INVITE (17.1.1) or non-INVITE (17.1.2).
 
     ``on_response(response)`` gets every response the TU should see: provisionals, and the
@@ -316,13 +324,3 @@ class ClientTransaction:
         self._timers.stop_all()
         self._on_response(response)
         self._timers.start("K", 0 if self.reliable else self.timing.t4, self._terminate)
-
-    def terminate(self) -> None:
-        self._terminate()
-
-    def _terminate(self) -> None:
-        if self.state == "terminated":
-            return
-        self.state = "terminated"
-        self._timers.stop_all()
-        self._on_terminated(self)
