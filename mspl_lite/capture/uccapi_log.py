@@ -1,5 +1,7 @@
 """The Lync 2013 client's UccApi log (``Lync-UccApi-0.UccApilog``) -> the SIP packets it sent and received.
 
+UccApi logs are the client's SIP trace, named ``appName-UccApi-x.uccapilog`` (bb878897).
+
 Each packet is announced by a line such as::
 
     01/15/2014|14:08:38.473 1C38:1D5C INFO  :: Sending Packet - 192.0.2.10:5061 (From Local Address: 192.0.2.31:50250) 1234 bytes:
