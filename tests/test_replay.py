@@ -503,8 +503,13 @@ def test_the_shipped_log_and_pcapng_of_one_session_replay_alike():
     to_caller = [m for m in log.messages if m.role == "observed" and m.observed == "500 Internal Server Error"]
     assert len(to_caller) == 1 and to_caller[0].agree is True and to_caller[0].matched == helpdesk.index
     assert not [m for m in log.messages if m.agree is False]
-    # a fork: the capture cannot say which copy its 200 answers, so the lab's parties answer
-    assert log.messages[0].answer.startswith("simulated: the simulator forked it to 2 copies")
+    # the simulator forks to Jenny's two endpoints where the capture's Front End sent one copy, to her
+    # desktop (its EPID in the GRUU): the capture answers that copy, the lab her phone (D121)
+    first = log.messages[0]
+    assert first.answer.startswith("captured 200 OK (#3) from sip:jennyl@contoso.com;opaque=user:epid:5f3a7c9e01")
+    assert "simulated: Jenny Lee: Microsoft Lync 2013 for Windows Phone (the capture's Front End sent no copy " \
+           "there)" in first.answer
+    assert log.messages[3].role == "answer" and log.messages[3].matched == first.index
     assert log.messages[5].first_line.startswith("ACK") and log.messages[5].answer is None
 
 

@@ -124,6 +124,65 @@ def helpdesk_call(transport: str = "TCP") -> list[tuple[tuple, tuple, bytes]]:
     return [(c, f, invite), (f, a, invite_out), (a, f, error_in), (f, c, error_out), (c, f, ack)]
 
 
+JENNY_PHONE = ("192.0.2.12", 50211)  # jennyl's second endpoint (Lync 2013 for Windows Phone in the lab)
+
+
+def forked_call(transport: str = "TCP") -> list[tuple[tuple, tuple, bytes]]:
+    """A call terrya -> jennyl that the Front End forks to Jenny's two endpoints (their GRUUs): both ring,
+    the phone answers, the Front End cancels the desktop's copy (RFC 3261 16.7 step 10), which answers
+    200 to the CANCEL and 487 to the INVITE, and the Front End ACKs that 487 itself (17.1.1.3)."""
+    sdp = ("v=0\r\no=- 0 0 IN IP4 192.0.2.31\r\ns=session\r\nc=IN IP4 192.0.2.31\r\nt=0 0\r\n"
+           "m=audio 50000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n")
+    frm = '"Terry Adams" <sip:terrya@contoso.com>;tag=f0c1a2b3;epid=7c2e5f3a01'
+    to = "<sip:jennyl@contoso.com>"
+    call_id = "replay-fork-1"
+    via = f"SIP/2.0/{transport} 192.0.2.31:50250;branch=z9hG4bK-fork-1"
+    desk_via = f"SIP/2.0/{transport} 192.0.2.10:5060;branch=z9hG4bK-fe-fork-1a"
+    phone_via = f"SIP/2.0/{transport} 192.0.2.10:5060;branch=z9hG4bK-fe-fork-1b"
+    desk_gruu = "sip:jennyl@contoso.com;opaque=user:epid:5f3a7c9e01;gruu"
+    phone_gruu = "sip:jennyl@contoso.com;opaque=user:epid:5f3a7c9e02;gruu"
+    desk_to, phone_to = to + ";tag=d35k0001", to + ";tag=9h0e0002"
+    rr = ("Record-Route", "<sip:fe01.contoso.com:5060;transport=tcp;lr>")
+    invite = sip("INVITE sip:jennyl@contoso.com SIP/2.0",
+                 [("Via", via), ("Max-Forwards", "70"), ("From", frm), ("To", to), ("Call-ID", call_id),
+                  ("CSeq", "1 INVITE"), ("Contact", "<sip:terrya@contoso.com;opaque=user:epid:7c2e5f3a01;gruu>"),
+                  ("User-Agent", "UCCAPI/15.0.4481.1000 OC/15.0.4481.1000 (Microsoft Lync)"),
+                  ("Content-Type", "application/sdp")], sdp)
+
+    def copy(gruu: str, fe_via: str) -> bytes:
+        return sip(f"INVITE {gruu} SIP/2.0",
+                   [("Via", fe_via), ("Via", via), ("Max-Forwards", "69"), rr, ("From", frm), ("To", to),
+                    ("Call-ID", call_id), ("CSeq", "1 INVITE"), ("Content-Type", "application/sdp")], sdp)
+
+    def back(status: str, fe_via: str | None, to_value: str, cseq: str = "1 INVITE", extra=()) -> bytes:
+        vias = ([("Via", fe_via)] if fe_via else []) + ([("Via", via)] if cseq == "1 INVITE" else [])
+        return sip(f"SIP/2.0 {status}", vias + [("From", frm), ("To", to_value), ("Call-ID", call_id),
+                                                ("CSeq", cseq)] + list(extra))
+
+    phone_contact = ("Contact", f"<{phone_gruu}>")
+    cancel = sip(f"CANCEL {desk_gruu} SIP/2.0", [("Via", desk_via), ("Max-Forwards", "70"), ("From", frm),
+                                                 ("To", to), ("Call-ID", call_id), ("CSeq", "1 CANCEL")])
+    ack_487 = sip(f"ACK {desk_gruu} SIP/2.0", [("Via", desk_via), ("Max-Forwards", "70"), ("From", frm),
+                                               ("To", desk_to), ("Call-ID", call_id), ("CSeq", "1 ACK")])
+    ack_via = f"SIP/2.0/{transport} 192.0.2.31:50250;branch=z9hG4bK-fork-2"
+    route = ("Route", "<sip:fe01.contoso.com:5060;transport=tcp;lr>")
+    ack = sip(f"ACK {phone_gruu} SIP/2.0", [("Via", ack_via), ("Max-Forwards", "70"), route, ("From", frm),
+                                            ("To", phone_to), ("Call-ID", call_id), ("CSeq", "1 ACK")])
+    ack_out = sip(f"ACK {phone_gruu} SIP/2.0",
+                  [("Via", f"SIP/2.0/{transport} 192.0.2.10:5060;branch=z9hG4bK-fe-fork-2"), ("Via", ack_via),
+                   ("Max-Forwards", "69"), ("From", frm), ("To", phone_to), ("Call-ID", call_id), ("CSeq", "1 ACK")])
+    c, f, d, p = CLIENT, FRONT_END, JENNY, JENNY_PHONE
+    return [(c, f, invite), (f, c, back("100 Trying", None, to)),
+            (f, d, copy(desk_gruu, desk_via)), (f, p, copy(phone_gruu, phone_via)),
+            (d, f, back("180 Ringing", desk_via, desk_to)), (f, c, back("180 Ringing", None, desk_to)),
+            (p, f, back("180 Ringing", phone_via, phone_to)), (f, c, back("180 Ringing", None, phone_to)),
+            (p, f, back("200 OK", phone_via, phone_to, extra=[phone_contact])),
+            (f, c, back("200 OK", None, phone_to, extra=[rr, phone_contact])),
+            (f, d, cancel), (d, f, back("200 OK", desk_via, to, cseq="1 CANCEL")),
+            (d, f, back("487 Request Terminated", desk_via, desk_to)), (f, d, ack_487),
+            (c, f, ack), (f, p, ack_out)]
+
+
 def big_invite() -> bytes:
     """An INVITE too large for one Ethernet frame (an SDP with many candidates), as Lync clients send."""
     lines = ["v=0", "o=- 0 0 IN IP4 192.0.2.31", "s=session", "c=IN IP4 192.0.2.31", "t=0 0",
@@ -457,6 +516,14 @@ def fixtures(out: Path) -> None:
     (out / "not-a-capture.html").write_text("<!DOCTYPE html>\n<html><body>Capture</body></html>\n")
     (out / "not-a-capture.gz").write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 16)
     (out / "not-a-capture.txt").write_text("Just some notes about yesterday's calls.\n")
+
+    # A call the Front End forks to two endpoints (decision D121): a pcap, and the same as a .sip folder.
+    fork = forked_call()
+    write_pcap(out / "forked-call.pcap", 1, timed(over_tcp(fork)))
+    folder = out / "forked-call"
+    folder.mkdir(exist_ok=True)
+    for i, (_s, _d, m) in enumerate(fork, 1):
+        (folder / f"{i:03d}.sip").write_bytes(m)
 
 
 # -- logs -------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
     for r in result.messages: print(r.line())
 
 Layers: above mspl_lite.frontend (it runs FrontEnd.send), below the view (the HTML report is
-mspl_lite.view.replay_report). What a replay decides where no page does: decisions D107-D112.
+mspl_lite.view.replay_report). What a replay decides where no page does: decisions D107-D112 and D121.
 """
 from __future__ import annotations
 

@@ -18,14 +18,19 @@ which messages' fate the applications change). For each captured message:
    responses that came back to the Front End for it; when it holds a final one, the Front End's
    downstream (``CapturedDownstream``) answers the routed copy with them, so the response path
    runs once, on the real final response, and the trace's outcome is it; otherwise the lab's
-   parties answer and the record says "simulated" (decision D108).
+   parties answer and the record says "simulated" (decision D108). When the capture's Front End
+   forked the request, the search goes on until each of its copies (known by the Front End's branch
+   on it) has a final response, and each of the simulator's copies is answered by the captured copy
+   to the same endpoint (EPID or contact), the others by the lab's parties; so is a fork of the
+   simulator's where the capture holds one copy (decision D121).
 4. A received response (one with this Front End's Via on top, or a log's ``incoming`` response)
    is matched to its transaction by the next Via's branch (RFC 3261 16.7: the Front End's own Via
-   is on top of a response it gets back), else by CSeq. The final response that answered the
-   request's replay is an ``answer``: its fate is in the request's record. Any other (a provisional
-   one, a final one beyond the look-ahead, or one the simulator's parties were asked instead: a fork,
-   a copy sent elsewhere, nothing routed) climbs the response path through the applications that saw
-   that request on its own (decision D108).
+   is on top of a response it gets back), else by CSeq. A final response that answered the
+   request's replay (one per copy of a fork) is an ``answer``: its fate is in the request's record.
+   Any other (a provisional one, a final one beyond the look-ahead, or one the simulator's parties
+   were asked instead: a copy sent elsewhere, a capture without the forwarded copies, nothing routed) climbs
+   the response path through the applications that saw that request on its own (decision D108). The
+   Front End's own CANCEL and ACK on a copy, and the response to that CANCEL, are observed (D121).
 
 All state lives in ``Book`` (per call) and in the two Front Ends (registrations, critical error
 counts, enabled flags): that is what ``parallel.py`` ships to and from worker processes.
@@ -40,14 +45,15 @@ from typing import Any, Iterable, Iterator, Sequence
 from ..errors import InputError
 from ..frontend import FrontEnd
 from ..frontend.context import RequestContext
+from ..frontend.downstream import best_response
 from ..frontend.lab import Endpoint, aor_of
 from ..frontend.response_path import response_path
 from ..frontend.trace import Branch, Hop, Outcome, Trace
 from ..sip import Request, Response, parse_message
 from .model import AppEffect, CriticalInfo, Fault, MessageResult, cut
 
-__all__ = ["ReplayConfig", "Replayer", "Book", "CapturedDownstream", "MAX_TRANSACTION_AGE", "MAX_DIALOG_AGE",
-           "KEEP_TRACES", "front_ends", "call_key"]
+__all__ = ["ReplayConfig", "Replayer", "Book", "CapturedDownstream", "CapturedCopy", "MAX_TRANSACTION_AGE",
+           "MAX_DIALOG_AGE", "KEEP_TRACES", "front_ends", "call_key"]
 
 #: A transaction is forgotten once this many messages of the replay have passed since its request
 #: (decision D110). A Front End forgets a transaction 32 s after it ends (Timer F/B, 64*T1, RFC 3261
@@ -93,8 +99,10 @@ class TxEntry:
     kind: str                 # predicted outcome kind
     base_hops: tuple[Hop, ...] | None   # None: no user application saw it, the baseline is the same
     base_start: int
-    answered: int | None = None   # the capture index of the final response that answered its replay
-    answered_status: int | None = None
+    #: The final responses that answered its replay: (capture index, the Front End's Via branch of the
+    #: copy it came back on, or None for any, status); several when the capture's Front End forked it (D121).
+    answered: tuple[tuple[int, str | None, int], ...] = ()
+    copies: dict[str, str] | None = None   # the capture's forwarded copies of an INVITE: branch -> Request-URI
 
 
 class CallBook:
@@ -266,35 +274,89 @@ def _same_place(target: Any, copy_uri: str, forwarded: str) -> bool:
     return c_host in (host, user) and bool(c_host)
 
 
+def _same_endpoint(target: Any, copy_uri: str, captured: str) -> bool:
+    """Whether the simulator's copy of a fork goes to the endpoint a copy the capture's Front End forked
+    went to (decision D121): for an endpoint, its EPID in the captured Request-URI (a GRUU) or its contact
+    address (``_same_place`` would take any endpoint of the same user); anything else, ``_same_place``."""
+    party = getattr(target, "party", None)
+    if not isinstance(party, Endpoint):
+        return _same_place(target, copy_uri, captured)
+    low = captured.lower()
+    if re.search(rf"(?<![0-9a-z]){re.escape(party.epid.lower())}(?![0-9a-z])", low):
+        return True
+    text = low.strip().lstrip("<").split(">", 1)[0]
+    text = text.split(":", 1)[1] if ":" in text else text
+    return text.split(";", 1)[0] == party.address.lower()     # the contact form: sip:host:port;...
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedCopy:
+    """One copy of a request that the capture's Front End forked, and what came back on it (decision D121)."""
+
+    uri: str                # its Request-URI: where it went
+    branch: str             # the Front End's Via branch on it: its client transaction (RFC 3261 17.1.3)
+    index: int              # the capture index of the copy
+    responses: tuple[tuple[int, Response], ...] = ()   # with that branch in the top Via, up to its final one
+    cancelled: bool = False     # the Front End sent CANCEL on it itself, and it did not end 2xx
+
+    @property
+    def final(self) -> tuple[int, Response] | None:
+        last = self.responses[-1] if self.responses else None
+        return last if last is not None and last[1].status_code >= 200 else None
+
+
 class CapturedDownstream:
     """The Front End's downstream for one replayed request: the responses the capture holds for it.
 
-    It answers the one copy of the first attempt (``FrontEnd.send`` hands over every copy of an
-    attempt at once) with the captured provisional and final responses, when that copy goes where the
-    capture's Front End sent the request (``forwarded``: its Request-URI, when the capture holds it);
-    a fork (several copies), a copy sent elsewhere (an application retargeted it) or a failover's
-    later attempt is left to the lab's parties, since the capture cannot say what another copy or
-    another target would have answered [inferred] (decision D108). ``used`` says whether it answered.
+    When the capture holds one copy of the request (or none: a log of incoming messages), it answers
+    the one copy of the first attempt (``FrontEnd.send`` hands over every copy of an attempt at once)
+    with the captured provisional and final responses, when that copy goes where the capture's Front
+    End sent the request (``forwarded``: its Request-URI); a copy sent elsewhere (an application
+    retargeted it) or a failover's later attempt is left to the lab's parties, since the capture cannot
+    say what another target would have answered [inferred] (decision D108). When the capture's Front
+    End forked it (``copies``: two or more), or the simulator forks where the capture holds one copy
+    (``single``), each of the simulator's copies is answered by the captured copy to the same endpoint,
+    and the others are left to the lab's parties (decision D121). ``used`` says whether it answered any
+    copy.
     """
 
-    __slots__ = ("responses", "final_index", "forwarded", "used", "why")
+    __slots__ = ("responses", "final_index", "forwarded", "copies", "single", "used", "why", "answers",
+                 "simulated")
 
     def __init__(self, responses: Sequence[tuple[int, Response]], final_index: int,
-                 forwarded: str | None = None) -> None:
+                 forwarded: str | None = None, copies: Sequence[CapturedCopy] = (),
+                 single: CapturedCopy | None = None) -> None:
         self.responses = responses        # (capture index, Response), the final one last
         self.final_index = final_index
         self.forwarded = forwarded        # the Request-URI the capture's Front End forwarded it with
+        self.copies = tuple(copies)       # the capture's fork: each copy and its responses (D121)
+        self.single = single              # the capture's one forwarded copy, when it holds one (D121)
         self.used = False
         self.why = ""                     # why it did not answer, when it did not
+        self.answers: list[tuple[CapturedCopy, str]] = []   # a fork: (captured copy, the copy it answered)
+        self.simulated: list[tuple[str, str]] = []          # a fork: (a copy left to the lab, why)
 
     def again(self) -> "CapturedDownstream":
         """A fresh one with the same responses (for the baseline run)."""
-        return CapturedDownstream(self.responses, self.final_index, self.forwarded)
+        return CapturedDownstream(self.responses, self.final_index, self.forwarded, self.copies, self.single)
+
+    def answered(self) -> tuple[tuple[int, str | None, int], ...]:
+        """(capture index, the copy's Front End branch or None for any, status) of each final that answered."""
+        if self.copies:
+            return tuple((c.final[0], c.branch or None, c.final[1].status_code) for c, _ in self.answers)
+        return ((self.final_index, None, self.responses[-1][1].status_code),)
 
     def deliver(self, copies: Sequence[tuple[Any, Any]], ctx: Any, sent_by: str) -> list[Branch | None]:
         if self.used or self.why:
             self.why = self.why or "a failover sent the request again: its copies are simulated"
             return [None] * len(copies)
+        if self.copies:
+            return self._fork(copies, sent_by)
+        if len(copies) != 1 and self.single is not None:
+            # the simulator forks where the capture's Front End sent one copy: that copy answers the
+            # simulator's copy to the same endpoint, the lab the others (decision D121)
+            self.copies = (self.single,)
+            return self._fork(copies, sent_by)
         if len(copies) != 1:
             self.why = f"the simulator forked it to {len(copies)} copies: the capture cannot say which one a " \
                        "response answers"
@@ -310,6 +372,49 @@ class CapturedDownstream:
                        responses=tuple((r.status_code, r.reason) for _, r in self.responses),
                        note=f"the capture's responses: #{', #'.join(str(j) for j, _ in self.responses)}",
                        request=str(copy), response=str(final))]
+
+    def _fork(self, copies: Sequence[tuple[Any, Any]], sent_by: str) -> list[Branch | None]:
+        """Each copy answered by the captured copy to the same endpoint, else None: the lab's party (D121)."""
+        left = list(self.copies)
+        out: list[Branch | None] = []
+        for target, copy in copies:
+            match = next((c for c in left if _same_endpoint(target, copy.request_uri, c.uri)), None)
+            if match is None:
+                self.simulated.append((target.label, "the capture's Front End sent no copy there"))
+                out.append(None)
+                continue
+            left.remove(match)
+            final = match.final
+            if final is None:
+                self.simulated.append((target.label, f"no final response came back on the capture's copy to "
+                                                     f"{cut(match.uri, 80)} (#{match.index}) within the look-ahead"))
+                out.append(None)
+                continue
+            self.answers.append((match, target.label))
+            note = f"answered by the capture's copy to {cut(match.uri, 100)} (#{match.index}): its responses " \
+                   f"#{', #'.join(str(j) for j, _ in match.responses)}"
+            if match.cancelled:
+                note += "; the capture's Front End sent it CANCEL"
+            out.append(Branch(target=target.uri, kind=target.kind, sent_by=sent_by,
+                              party=f"{target.label} (captured)",
+                              responses=tuple((r.status_code, r.reason) for _, r in match.responses), note=note,
+                              cancelled=match.cancelled, request=str(copy), response=str(final[1])))
+        if not self.answers:
+            self.why = f"the simulator's {len(copies)} cop{'y goes' if len(copies) == 1 else 'ies go'} to none of " \
+                       f"the endpoints the capture's Front End sent it to with a final response " \
+                       f"({', '.join(cut(c.uri, 80) for c in self.copies)})"
+            return [None] * len(copies)
+        self.used = True
+        return out
+
+    def real(self, trace: Trace) -> bool:
+        """Whether the final response that climbed the response path is a captured one."""
+        if not self.used or not self.copies:
+            return self.used
+        status = best_response(trace.branches)[0]
+        winner = next((b for b in trace.branches if b.final and b.final[0] == status and not b.cancelled),
+                      next((b for b in trace.branches if b.final and b.final[0] == status), None))
+        return winner is not None and bool(winner.response)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -362,6 +467,10 @@ class Replayer:
                                  faults=(Fault("malformed", where, str(err)),))
         vias = message.get_all("Via")
         top = vias[0] if vias else None
+        if len(vias) == 1:
+            own = self._own_hop(message, vias, index, where)
+            if own is not None:
+                return own
         if isinstance(message, Request):
             if cm.direction == "outgoing" or (cm.direction is None and (
                     self.names_this_server(top) or self._one_via_more(message, vias, message.method.upper()))):
@@ -382,6 +491,36 @@ class Replayer:
         tx = book.txs.get(_tx_key(message, vias[1], method)) if book is not None else None
         return tx is not None and tx.vias == tuple(vias[1:]) and self._index - tx.index <= MAX_TRANSACTION_AGE
 
+    def _own_hop(self, message: Any, vias: list[str], index: int, where: str) -> MessageResult | None:
+        """A request the Front End made itself on one copy of a forwarded INVITE (its CANCEL, its ACK of a
+        non-2xx final response: only its own Via, with that copy's branch, RFC 3261 9.1 and 17.1.1.3), or
+        the response to that CANCEL: observed, set beside the INVITE's record (decision D121)."""
+        number, method = _cseq(message)
+        if isinstance(message, Request):
+            if message.method.upper() != method or method not in ("CANCEL", "ACK"):
+                return None
+        elif method != "CANCEL":
+            return None
+        book = self.book.calls.get(self._call)
+        tx = book.txs.get(book.by_cseq.get((number, "INVITE"), ())) if book is not None else None
+        if tx is None or not tx.copies or index - tx.index > MAX_TRANSACTION_AGE:
+            return None
+        uri = tx.copies.get(_via_parts(vias[0])[2])
+        if uri is None:
+            return None
+        where_to = cut(uri, 100)
+        if isinstance(message, Request):
+            first = cut(f"{message.method} {message.request_uri}")
+            observed = f"the Front End's CANCEL of its copy to {where_to}" if method == "CANCEL" else \
+                f"the Front End's ACK of the final response on its copy to {where_to} (RFC 3261 17.1.1.3)"
+        else:
+            first = cut(f"SIP/2.0 {message.status_code} {message.reason}") + " (CANCEL)"
+            observed = f"{message.status_code} {cut(message.reason, 60)} to the Front End's CANCEL of its copy to " \
+                       f"{where_to}: it answers the Front End's own request and goes no further [inferred]"
+        return MessageResult(index=index, where=where, role="observed", first_line=first,
+                             call_id=message.get("Call-ID") or "", matched=tx.index, observed=observed,
+                             predicted=tx.predicted)
+
     # -- the look-ahead: the responses the capture holds for a request (decision D108) ----------
 
     def forget_parsed(self, before: int) -> None:
@@ -401,23 +540,46 @@ class Replayer:
     def _captured(self, request: Request, vias: list[str], key: tuple, cseq_key: tuple,
                   index: int) -> CapturedDownstream | None:
         """The responses that came back to the Front End for ``request`` (up to its final one) within the
-        look-ahead, as step() will classify and match them; None when no final one is there."""
+        look-ahead, as step() will classify and match them; None when no final one is there. When the
+        capture's Front End forked it (two copies or more before the first final response), the search
+        goes on until every copy has its final response, each copy's responses known by its branch in
+        their top Via (RFC 3261 16.7; decision D121)."""
         if self.ahead is None:
             return None
         method = request.method.upper()
         found: list[tuple[int, Response]] = []
         forwarded = None
         own = tuple(vias)
+        copies: dict[str, list] = {}      # the Front End's branch -> [Request-URI, index, responses, CANCEL seen]
+        caller_cancelled = False
+        first_final = None
         for j, cm in self.ahead.later(self._call, index):
             data = bytes(cm.data[:8])
             if not data.startswith(b"SIP/2.0"):
                 message = self._peek(j, cm)
-                if not isinstance(message, Request) or (_cseq(message)[0], message.method.upper()) != cseq_key:
+                if not isinstance(message, Request):
+                    continue
+                rmethod = message.method.upper()
+                if rmethod == "CANCEL" and method == "INVITE" and _cseq(message)[0] == cseq_key[0]:
+                    # a CANCEL carries the branch of the request it cancels (RFC 3261 9.1): the Front End's
+                    # own on one copy, or the caller's
+                    rv = message.get_all("Via")
+                    branch = _via_parts(rv[0])[2] if rv else ""
+                    if branch in copies:
+                        copies[branch][3] = True
+                    elif rv and _tx_key(message, rv[0], method) == key:
+                        caller_cancelled = True
+                    continue
+                if (_cseq(message)[0], rmethod) != cseq_key:
                     continue
                 rv = message.get_all("Via")
                 if cm.direction == "outgoing" or tuple(rv[1:]) == own or self.names_this_server(rv[0] if rv else None):
-                    if forwarded is None and len(rv) > 1 and _tx_key(message, rv[1], method) == key:
-                        forwarded = message.request_uri     # where the capture's Front End sent it
+                    if len(rv) > 1 and _tx_key(message, rv[1], method) == key:
+                        if forwarded is None:
+                            forwarded = message.request_uri     # where the capture's Front End sent it
+                        branch = _via_parts(rv[0])[2]
+                        if first_final is None and branch and branch not in copies:
+                            copies[branch] = [message.request_uri, j, [], False]
                 elif _tx_key(message, rv[0] if rv else None, method) != key:
                     break     # another transaction of this CSeq takes the CSeq match over (by_cseq: the last)
                 continue
@@ -429,16 +591,36 @@ class Replayer:
             rv = message.get_all("Via")
             top = rv[0] if rv else None
             mine = self.names_this_server(top)
-            if cm.direction is None and not (mine or (len(rv) >= 2 and tuple(rv[1:]) == own)):
+            back = mine or (len(rv) >= 2 and tuple(rv[1:]) == own)
+            if cm.direction is None and not back:
                 continue          # the Front End's answer to its client: observed, not a downstream answer
             number, rmethod = _cseq(message)
             if not (any(_tx_key(message, v, rmethod) == key for v in (rv[1:] if mine else rv)[:2])
                     or (number, rmethod) == cseq_key):
                 continue
-            found.append((j, message))
-            if message.status_code >= 200:
-                return CapturedDownstream(found, j, forwarded)
-        return None
+            final = message.status_code >= 200
+            if first_final is None:
+                found.append((j, message))
+                if final:
+                    first_final = j
+                    if len(copies) < 2:
+                        # one copy: decision D108 (kept as one captured copy, should the simulator fork: D121)
+                        one = [CapturedCopy(uri=uri, branch="", index=at, responses=tuple(found))
+                               for uri, at, _, _ in copies.values()]
+                        return CapturedDownstream(found, j, forwarded, single=one[0] if one else None)
+            copy = copies.get(_via_parts(top)[2]) if back and top else None
+            if copy is not None and not (copy[2] and copy[2][-1][1].status_code >= 200):
+                copy[2].append((j, message))
+            if first_final is not None and all(c[2] and c[2][-1][1].status_code >= 200 for c in copies.values()):
+                break
+        if first_final is None:
+            return None
+        made = []
+        for branch, (uri, at, responses, cancel_seen) in copies.items():
+            ended = responses[-1][1].status_code if responses and responses[-1][1].status_code >= 200 else None
+            made.append(CapturedCopy(uri=uri, branch=branch, index=at, responses=tuple(responses),
+                                     cancelled=cancel_seen and not caller_cancelled and (ended or 0) >= 300))
+        return CapturedDownstream(found, first_final, forwarded, made)
 
     # -- a received request ------------------------------------------------------------------
 
@@ -489,10 +671,11 @@ class Replayer:
                                 predicted=outcome, status=trace.outcome.status,
                                 kind=trace.outcome.kind, base_hops=base_hops, base_start=base_start)
         if captured is not None and captured.used:
-            book.txs[key].answered = captured.final_index
-            book.txs[key].answered_status = captured.responses[-1][1].status_code
+            book.txs[key].answered = captured.answered()
+        if captured is not None and captured.copies:
+            book.txs[key].copies = {c.branch: c.uri for c in captured.copies}
         book.by_cseq[cseq_key] = key
-        real = captured is not None and captured.used
+        real = captured is not None and captured.real(trace)
         apps = _app_effects(trace.hops, "request", self.builtin) + \
             _app_effects(trace.responses, "response" if real else "predicted response", self.builtin)
         return MessageResult(index=index, where=where, role="replayed", first_line=first, call_id=call_id,
@@ -548,14 +731,19 @@ class Replayer:
             return MessageResult(index=index, where=where, role="replayed", first_line=first, call_id=call_id,
                                  apps=tuple(apps), outcome=outcome, baseline=base, changed=outcome != base,
                                  faults=(fault,), trace=trace if index < self.config.keep_traces else None)
-        if tx.answered == index:
+        answered = next((a for a in tx.answered if a[0] == index), None)
+        if answered is not None:
             # it answered the request's replay inside FrontEnd.send: the response path ran on it there
+            copy = f" (its copy to {cut((tx.copies or {}).get(answered[1], '?'), 100)})" if answered[1] else ""
             return MessageResult(index=index, where=where, role="answer", first_line=first, call_id=call_id,
-                                 outcome=f"answered the replay of #{tx.index}: {tx.predicted}", matched=tx.index)
-        if tx.answered is not None and response.status_code == tx.answered_status:
-            # the same final response again (RFC 3261 17.1.1.2: a UDP retransmission of it)
+                                 outcome=f"answered the replay of #{tx.index}{copy}: {tx.predicted}",
+                                 matched=tx.index)
+        branch = _via_parts(vias[0])[2] if vias else ""
+        again = next((a for a in tx.answered if a[2] == response.status_code and a[1] in (None, branch)), None)
+        if again is not None:
+            # the same final response again, on the same copy (RFC 3261 17.1.1.2: a UDP retransmission of it)
             return MessageResult(index=index, where=where, role="retransmission", first_line=first,
-                                 call_id=call_id, matched=tx.answered)
+                                 call_id=call_id, matched=again[0])
         rhops, delivered, trace = self._climb(self.fe, tx.request, tx.hops, tx.start, response)
         outcome = _response_fate(delivered, None, rhops, response)
         if tx.base_hops is None:   # no user application saw the request, so none is on the response's path
@@ -597,6 +785,11 @@ class Replayer:
         first = cut(f"{request.method} {request.request_uri}")
         tx, fault = self._find(request, vias, index, skip_top=True)
         observed = f"forwarded to {cut(request.request_uri, 100)}"
+        if tx is not None and vias and request.method.upper() == "INVITE" == tx.request.method.upper():
+            branch = _via_parts(vias[0])[2]
+            if branch:   # a copy: its CANCEL and its ACK of a non-2xx final carry this branch (D121)
+                tx.copies = tx.copies or {}
+                tx.copies.setdefault(branch, request.request_uri)
         return self._observed(tx, fault, index, where, first, request, observed,
                               agree=None if tx is None else tx.kind == "proxied")
 
@@ -633,12 +826,31 @@ def _answer_line(captured: CapturedDownstream | None, trace: Trace) -> str:
     if captured is None:
         return "simulated: the capture holds no final response the Front End got back for it " \
                "(within the look-ahead)"
+    if captured.copies:
+        return _fork_answer_line(captured, trace)
     j, final = captured.responses[-1]
     if not captured.used:
         return f"simulated: {captured.why} (the capture's {final.status_code} is #{j})"
     line = f"captured {final.status_code} {cut(final.reason, 60)} (#{j})"
     if trace.outcome.status is not None and trace.outcome.status != final.status_code:
         line += f"; the caller's {trace.outcome.status} is the simulator's (a failover, or 503 sent on as 500)"
+    return line
+
+
+def _fork_answer_line(captured: CapturedDownstream, trace: Trace) -> str:
+    """The record's ``response:`` line of a request the capture's Front End forked: each copy's source (D121)."""
+    if not captured.used:
+        return f"simulated: {captured.why}"
+    parts = []
+    for copy, _label in sorted(captured.answers, key=lambda a: a[0].final[0]):    # in capture order
+        j, final = copy.final
+        parts.append(f"{final.status_code} {cut(final.reason, 60)} (#{j}) from {cut(copy.uri, 100)}")
+    line = "captured " + ", ".join(parts)
+    if captured.simulated:
+        line += "; simulated: " + ", ".join(f"{cut(label, 80)} ({why})" for label, why in captured.simulated)
+    status = trace.outcome.status
+    if status is not None and not captured.real(trace):
+        line += f"; the caller's {status} is the simulator's (the best of the copies' responses, RFC 3261 16.7)"
     return line
 
 
