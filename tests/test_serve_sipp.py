@@ -3,9 +3,11 @@
 Every test starts the server (127.0.0.1, a port it picks) and one SIPp per party, each by PID with a
 timeout, on loopback only, and asserts both SIPp's exit status (the scenario's own checks: who
 answered, which final response) and what the server's --trace-dir JSON says crossed the wire. The
-scenarios are in tests/sipp/ (each checked SIPp to SIPp first); the applications are the shipped
-samples, and two of tests/sipp/ (an application that answers with Respond, one that proxies to an
-address no lab user has). Without SIPp the tests skip; under CI (CI=true, .ci/run installs it) they fail.
+scenarios are in tests/sipp/ (each checked SIPp to SIPp first, but uas-answer-late.xml, whose 200
+follows the server's CANCEL); the applications are the shipped samples, and two of tests/sipp/ (an
+application that answers with Respond, one that proxies to an address no lab user has); the mixed
+fork runs the shipped lab with one of Jenny's endpoints a real contact. Without SIPp the tests
+skip; under CI (CI=true, .ci/run installs it) they fail.
 """
 from __future__ import annotations
 
@@ -366,3 +368,84 @@ def test_the_2xx_of_one_branch_is_forwarded_before_the_other_branch_ends(work):
     in_487 = next(i for i, m in enumerate(invite["wire"]["messages"])
                   if m["direction"] == "in" and m["first_line"].startswith("SIP/2.0 487"))
     assert out_200 < in_487
+
+
+# --- a fork of a simulated endpoint and a real phone (decision D100) --------------------------------
+
+LAB = ROOT / "mspl_lite" / "data" / "lab.toml"
+DESK = 'address = "192.0.2.11:50210"'       # Jenny's desk: simulated, answers at once, listed first
+PHONE = 'address = "192.0.2.12:50211"'      # Jenny's phone: played by a SIPp here
+
+
+def mixed_lab(work: Path, port: int, *, real_desk: bool = False) -> Path:
+    """The shipped lab with one of Jenny's endpoints a real contact at ``port`` (a lab `contact`, D97):
+    her phone (after the simulated desk), or with ``real_desk`` her desk (listed first)."""
+    text = LAB.read_text()
+    real = DESK if real_desk else PHONE
+    assert text.count(real) == 1
+    path = work / "mixed-lab.toml"
+    path.write_text(text.replace(real, f'contact = "127.0.0.1:{port}"'))
+    return path
+
+
+def mixed_fork(work: Path, phone_scenario: str, *, wait_for_phone: bool = True,
+               **lab) -> tuple[Sipp, Sipp, dict, int]:
+    """Terry calls Jenny, whose simulated desk answers at once and whose real phone is a SIPp."""
+    port = free_port()
+    phone = uas(phone_scenario, work, "jennyl", port)
+    with ServeProcess(["--lab", str(mixed_lab(work, port, **lab))], trace_dir=work / "traces") as server:
+        caller = Sipp.start("uac-call-simulated.xml", workdir=work, remote=server.address, service="jennyl",
+                            keys={"domain": DOMAIN, "caller": "terrya"})
+        if not wait_for_phone:
+            caller.wait()
+            phone.stop()
+        traces = finish(server, caller, phone)
+    assert_loopback_only(traces)
+    return caller, phone, the(traces, "INVITE"), port
+
+
+def to_caller(invite: dict, port: int, first_word: str) -> list[dict]:
+    """What the server sent the caller (every peer but the phone at ``port``) in this transaction."""
+    return [m for m in invite["wire"]["messages"] if m["direction"] == "out" and m["peer"] != f"127.0.0.1:{port}"
+            and m["first_line"].startswith(first_word)]
+
+
+def real_branch(invite: dict, port: int) -> dict:
+    return next(b for b in invite["branches"] if f"127.0.0.1:{port}" in b["target"])
+
+
+def test_a_real_phone_that_answers_after_the_simulated_desk_won_gets_ack_then_bye(work):
+    caller, phone, invite, port = mixed_fork(work, "uas-answer-late.xml")
+    ok(caller)          # one 200, the simulated desk's (no X-Answered-By), and no second one after it
+    ok(phone)           # its scenario ends only once the server ACKed its 200 and sent the BYE
+    assert list(dict.fromkeys(line.split(" ", 1)[0] for line in phone.received())) == ["INVITE", "CANCEL", "ACK", "BYE"]
+    assert invite["outcome"]["status"] == 200 and "127.0.0.1" not in invite["outcome"]["destination"]
+    answers = to_caller(invite, port, "SIP/2.0 200")
+    assert len(answers) == 1 and "X-Answered-By" not in answers[0]["message"]
+    ack, bye = sent_to(invite, port, "ACK")[0]["message"], sent_to(invite, port, "BYE")[0]["message"]
+    assert "\r\nCSeq: 1 ACK\r\n" in ack and "\r\nCSeq: 2 BYE\r\n" in bye      # the INVITE's dialog (D100)
+    real = real_branch(invite, port)        # the trace, as the server filed it once the BYE was answered
+    assert [r["status"] for r in real["responses"]] == [180, 200] and real["cancelled"]
+    assert "crossed the CANCEL" in real["note"] and "the BYE got 200 OK" in real["note"]
+    assert any("decision D100" in n for n in invite["wire"]["notes"])
+
+
+def test_a_real_phone_that_answers_the_cancel_with_487_shows_that_487_in_the_trace(work):
+    caller, phone, invite, port = mixed_fork(work, "uas-ring.xml")
+    ok(caller)
+    ok(phone)           # the CANCEL reached it, and so did the ACK for its 487
+    assert [line.split(" ", 1)[0] for line in phone.received()] == ["INVITE", "CANCEL", "ACK"]
+    assert len(to_caller(invite, port, "SIP/2.0 200")) == 1
+    real = real_branch(invite, port)
+    assert [r["status"] for r in real["responses"]] == [180, 487] and real["final"] == 487
+    assert "after the trace was written, the INVITE ended 487" in real["note"]
+    assert not sent_to(invite, port, "BYE")
+
+
+def test_the_caller_scenario_fails_when_the_real_phone_answers_instead(work):
+    """uac-call-simulated.xml's check can fail: with the real phone listed first (D66), its 200 wins."""
+    # the caller's failed call sends no BYE, so the phone would wait for one until its timeout
+    caller, phone, invite, port = mixed_fork(work, "uas-call.xml", real_desk=True, wait_for_phone=False)
+    ok(caller, 1)
+    assert "Regexp matched but should not: looking in ' jennyl'" in caller.log("errors")   # its X-Answered-By
+    assert invite["outcome"]["status"] == 200 and f"127.0.0.1:{port}" in invite["outcome"]["destination"]

@@ -1,8 +1,11 @@
 """A fork with simulated and real parties under ``mspl-lite serve`` (decision D100): the branch that
 wins gets the call, every real branch still ringing gets CANCEL once the 2xx went up (RFC 3261 16.7
-step 10), and a real branch that answers 2xx after another won gets an ACK and a BYE from the server."""
+step 10), and a real branch that answers 2xx after another won gets an ACK and a BYE from the server.
+The trace says of a real branch only what it had answered when the caller's response went up, and
+shows its end once it came."""
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -60,6 +63,39 @@ def mixed_lab(port: int, *, real_first: bool = False) -> FrontEnd:
     return fe
 
 
+class RawPhone:
+    """Jenny's real contact as a bare UDP socket, so that a test decides when each answer is sent."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(5)
+        self.port = self.sock.getsockname()[1]
+        self.proxy = None
+
+    def receive(self, method: str):
+        """The next request ``method`` that arrives (responses and other requests are skipped)."""
+        while True:
+            data, self.proxy = self.sock.recvfrom(65535)
+            message = parse_message(data)
+            if getattr(message, "method", "") == method:
+                return message
+
+    def send(self, message) -> None:
+        self.sock.sendto(message.to_bytes(), self.proxy)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def call_in_background(caller, server):
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault("call", caller.invite("sip:jennyl@contoso.com",
+                                                                                      server.address)))
+    thread.start()
+    return thread, result
+
+
 def test_the_simulated_answer_wins_at_once_and_the_ringing_real_branch_is_cancelled(agents):
     phone = agents("sip:jennyl@contoso.com", ring=30)           # would ring for 30 s
     caller = agents("sip:nuriag@contoso.com")
@@ -73,6 +109,39 @@ def test_the_simulated_answer_wins_at_once_and_the_ringing_real_branch_is_cancel
         trace = server.traces[0]
         assert trace.branches[0].final == (200, "OK") and trace.branches[1].cancelled
         assert [r.status_code for r in call.responses].count(200) == 1
+
+
+def test_the_trace_shows_a_real_loser_as_cancel_sent_and_its_487_only_once_it_came(agents, tmp_path):
+    """No 487 the party has not sent: until it answers the CANCEL, the trace has what came back so far (the
+    simulated 200 goes up at once, usually before the 180 arrives) and 'CANCEL sent'."""
+    phone = RawPhone()
+    caller = agents("sip:nuriag@contoso.com")
+    try:
+        with Server(mixed_lab(phone.port), timing=FAST, trace_dir=tmp_path) as server:
+            thread, result = call_in_background(caller, server)
+            invite = phone.receive("INVITE")
+            phone.send(invite.create_response(180, "Ringing"))
+            cancel = phone.receive("CANCEL")
+            thread.join(10)
+            assert result["call"].status == 200
+            real = server.traces[0].branches[1]
+            assert real.final is None and real.cancelled and real.responses in ((), ((180, "Ringing"),))
+            assert "CANCEL sent" in real.note and "487" not in real.note
+            assert wait_for((tmp_path / "000001-INVITE.json").exists)            # --trace-dir: on its own thread
+            written = json.loads((tmp_path / "000001-INVITE.json").read_text())
+            assert written["branches"][1]["final"] is None
+            phone.send(cancel.create_response(200, "OK"))
+            phone.send(invite.create_response(487, "Request Terminated"))
+            assert wait_for(lambda: server.traces[0].branches[1].final == (487, "Request Terminated"))
+            real = server.traces[0].branches[1]
+            assert real.responses == ((180, "Ringing"), (487, "Request Terminated"))
+            assert "after the trace was written" in real.note
+            assert server.traces[0].branches[0].final == (200, "OK")        # the winner, as it was
+            assert phone.receive("ACK").get("CSeq") == invite.get("CSeq").replace("INVITE", "ACK")
+        written = json.loads((tmp_path / "000001-INVITE.json").read_text())
+        assert written["branches"][1]["final"] == 487                       # the file was written again
+    finally:
+        phone.close()
 
 
 def test_a_real_branch_that_answers_after_the_simulated_one_won_gets_ack_then_bye(agents):
@@ -90,6 +159,9 @@ def test_a_real_branch_that_answers_after_the_simulated_one_won_gets_ack_then_by
         exchange = server.exchanges[0]
         assert wait_for(lambda: any("got 200 OK" in n for n in exchange.notes))
         assert any("decision D100" in n for n in exchange.notes)
+        assert wait_for(lambda: "the BYE got 200 OK" in server.traces[0].branches[1].note)
+        real = server.traces[0].branches[1]
+        assert real.responses == ((200, "OK"),) and "ACK, then BYE" in real.note   # its own 200, never a 487
         time.sleep(0.3)
         assert [r.status_code for r in call.responses].count(200) == 1      # one 2xx reached the caller
 
@@ -116,6 +188,10 @@ def test_a_2xx_that_crosses_the_cancel_is_acked_again_when_retransmitted(agents)
             while not any(m.method == "CANCEL" for m in got):
                 got.append(parse_message(raw.recvfrom(65535)[0]))
             cancel = next(m for m in got if m.method == "CANCEL")
+            t.join(10)
+            before = server.traces[0].branches[1]       # written when the caller's 200 went up
+            assert before.final is None and before.responses in ((), ((180, "Ringing"),))
+            assert "CANCEL sent" in before.note
             raw.sendto(cancel.create_response(200, "OK").to_bytes(), proxy)
             ok = invite.create_response(200, "OK")
             ok.add_header("Contact", f"<sip:jenny@127.0.0.1:{raw.getsockname()[1]}>")
@@ -132,7 +208,9 @@ def test_a_2xx_that_crosses_the_cancel_is_acked_again_when_retransmitted(agents)
             while getattr(again, "method", "") != "ACK":
                 again = parse_message(raw.recvfrom(65535)[0])
             assert again.get("To") == ok.get("To")
-            t.join(10)
+            after = server.traces[0].branches[1]
+            assert after.responses == ((180, "Ringing"), (200, "OK")) and after.cancelled
+            assert "crossed the CANCEL" in after.note and "ACK, then BYE" in after.note
             call = result["call"]
             assert call.status == 200
             time.sleep(0.2)
@@ -150,6 +228,7 @@ def test_a_real_branch_listed_first_still_wins_when_it_answers(agents):
         assert call.status == 200 and call.final.get("Contact") == f"<{desk.contact}>"
         trace = server.traces[0]
         assert trace.branches[0].final == (200, "OK") and trace.branches[1].cancelled
+        assert trace.branches[1].final == (487, "Request Terminated")      # a simulated loser answers 487
         assert "BYE" not in methods(desk)
 
 

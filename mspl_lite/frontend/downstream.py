@@ -226,7 +226,11 @@ def deliver(target: Target, request: Any, ctx: RequestContext, sent_by: str) -> 
 class Downstream(Protocol):
     """Real parties beside the simulated ones (mspl_lite.wire): ``deliver`` gets every copy of one
     attempt at once (a fork rings in parallel) and returns, per copy, the Branch of what really came
-    back, or None for a target it leaves to the simulation (the lab's 192.0.2.x parties)."""
+    back, or None for a target it leaves to the simulation (the lab's 192.0.2.x parties).
+
+    A downstream that answers some simulated copies itself (the wire does, to know whether one
+    answers before the real parties: decision D100) also has ``is_real(target)``; without it,
+    every Branch it returns is taken as a real party's."""
 
     def deliver(self, copies: Sequence[tuple[Target, Any]], ctx: RequestContext,
                 sent_by: str) -> Sequence[Branch | None]: ...
@@ -241,26 +245,35 @@ def deliver_route(route: Route, ctx: RequestContext, sent_by: str, attempt: int 
     A 2xx is forwarded to the caller at once and every branch still ringing gets CANCEL
     (RFC 3261 16.7 steps 5 and 10; MS-OCSPROT 2.5.11); so does every ringing branch when another
     declines with a 6xx (16.7 step 5). Which of two answering endpoints answers first is decision
-    D66: the one listed first.
+    D66: the one listed first. A simulated loser answers the CANCEL at once and its INVITE ends 487;
+    a real one's Branch stays as the wire left it when the chain took it (decision D100): its
+    responses so far and "CANCEL sent", never a 487 it has not sent yet.
     """
     copies = [(t, forward_copy(ctx.request, t, ctx)) for t in route.targets]
     real = list(downstream.deliver(copies, ctx, sent_by)) if downstream is not None else [None] * len(copies)
     branches = [r if r is not None else deliver(t, c, ctx, sent_by) for (t, c), r in zip(copies, real)]
+    is_real = getattr(downstream, "is_real", None)
+    on_wire = [r is not None and (is_real is None or is_real(t)) for (t, _), r in zip(copies, real)]
     if attempt:
         branches = [replace(b, attempt=attempt) for b in branches]
     if ctx.method == "INVITE" and not any(b.final and 200 <= b.final[0] < 300 for b in branches) \
             and any(b.final and b.final[0] >= 600 for b in branches):
         branches = [replace(b, note="another branch declined with a 6xx: the server sent CANCEL "
-                                    "(RFC 3261 16.7 step 5)") if b.cancelled and b.final == (487, REASONS[487])
-                    else b for b in branches]
+                                    "(RFC 3261 16.7 step 5)")
+                    if b.cancelled and b.final == (487, REASONS[487]) and not wire else b
+                    for b, wire in zip(branches, on_wire)]
     if ctx.method == "INVITE" and any(b.final and 200 <= b.final[0] < 300 for b in branches):
         # The first 2xx wins; every branch still ringing gets CANCEL (MS-OCSPROT 2.5.11).
         won = False
         out = []
-        for b in branches:
+        for b, wire in zip(branches, on_wire):
             ok = b.final is not None and 200 <= b.final[0] < 300
             if ok and not won:
                 won = True
+                out.append(b)
+            elif wire:
+                # A real party: only what it had answered when the caller's response went up (CANCEL
+                # sent, or its late 2xx ended by the server); its end is the server's to record (D100).
                 out.append(b)
             elif b.cancelled or (ok and won):
                 rang = tuple(r for r in b.responses if r[0] < 200)

@@ -193,8 +193,11 @@ class _Leg:
     cancel_wanted: bool = False
     cancel_sent: bool = False
     server_cancelled: bool = False     # the server cancelled it (ring timer, another branch answered)
+    cancel_why: str = ""               # why the server cancelled it, in the words of its Branch's note
     refused: str = ""                  # why it was never sent
     discarded: bool = False            # answered 2xx after another branch won: ACKed, then BYE (D100)
+    bye_answer: str = ""               # what the server's BYE of a discarded 2xx got ("200 OK")
+    final_in_trace: bool = False       # its final response had come when the chain took its Branch
 
     @property
     def done(self) -> bool:
@@ -220,6 +223,10 @@ def _in_leg_dialog(invite: Request, response: Response, method: str, target: str
     return out
 
 
+#: Why the server cancels a real leg when another branch's 2xx goes up (its Branch's note).
+_ANSWERED = "another branch answered first (RFC 3261 16.7 step 10)"
+
+
 class _Fork:
     """The real legs of one attempt: started together, the losers cancelled, done when all ended.
 
@@ -227,6 +234,10 @@ class _Fork:
     if one does (it answers at once). Only the real legs listed before it can still win (decision
     D66's order); the chain waits for those alone, and a 2xx of any other leg, or one that comes
     after the winner, is ACKed and ended with a BYE by the server itself (decision D100).
+
+    The chain takes one Branch per leg when ``future`` is set; a losing leg that ends afterwards
+    (its 487, its late 2xx and the BYE's answer, Timer B) hands its final Branch to the exchange
+    (``_later``), whose trace then shows it.
     """
 
     def __init__(self, core: "ProxyCore", legs: list[_Leg], exchange: Exchange, server_txn: ServerTransaction,
@@ -280,8 +291,21 @@ class _Fork:
             for other in self.legs:
                 if other is not leg and not other.done:
                     other.server_cancelled = True
+                    other.cancel_why = other.cancel_why or _ANSWERED
                     self._cancel(other)
+        self._later(leg)        # before _check: a final that settles the fork is in the chain's Branches
         self._check()
+
+    def _later(self, leg: _Leg) -> bool:
+        """``leg`` ended after the chain took the fork's Branches: its trace shows the end (D100).
+        True when the exchange's files are written again for it."""
+        if not self.future.done() or leg is self.winner:
+            return False
+        self.exchange.branch_ended(self._branch(leg, later=True))
+        if self.exchange.trace is None:         # _finish writes the trace with it
+            return False
+        self.core._keep(self.exchange)          # its files again, with the end
+        return True
 
     def _discard(self, leg: _Leg, response: Response) -> None:
         """A 2xx from a branch that did not win: the dialog it set up is confirmed with an ACK and
@@ -300,25 +324,30 @@ class _Fork:
         exchange = self.exchange
 
         def ended(r: Response) -> None:
-            if r.status_code >= 200:
+            if r.status_code >= 200 and not leg.bye_answer:
+                leg.bye_answer = f"{r.status_code} {r.reason}"
                 exchange.note(f"the BYE to {leg.target.label.rstrip(': ') or leg.peer.address} got "
                               f"{r.status_code} {r.reason}")
-                self.core._keep(exchange)       # its files again, with the ACK and the BYE
+                if not self._later(leg):
+                    self.core._keep(exchange)   # its files again, with the ACK and the BYE
 
         self.core.client_transaction(bye, leg.peer, exchange, on_response=ended,
                                      on_timeout=lambda: ended(bye.create_response(408, "Request Timeout"))).start()
         exchange.note(f"a branch answered {response.status_code} {response.reason} after another branch won: "
                       "the server sent it ACK, then BYE (RFC 3261 13.1; decision D100)")
+        self._later(leg)
 
     def settle(self) -> None:
         """The caller's final response went up: CANCEL every leg still pending (RFC 3261 16.7 step 10)."""
         for leg in self.legs:
             if not leg.done:
                 leg.server_cancelled = True
+                leg.cancel_why = leg.cancel_why or "the caller's final response went up (RFC 3261 16.7 step 10)"
                 self._cancel(leg)
 
     def _timeout(self, leg: _Leg) -> None:
         leg.timed_out = True
+        self._later(leg)
         self._check()
 
     def _ring_out(self) -> None:
@@ -326,6 +355,8 @@ class _Fork:
         for leg in self.legs:
             if not leg.done:
                 leg.server_cancelled = True
+                leg.cancel_why = (f"nobody answered within ring_seconds = {self.ring_seconds:g} s (RFC 3261 16.8, "
+                                  "Timer C; decision D95)")
                 self._cancel(leg)
         self.exchange.note(f"nobody answered within ring_seconds = {self.ring_seconds:g} s: the server sent "
                            "CANCEL (RFC 3261 16.8, Timer C; decision D95)")
@@ -365,25 +396,52 @@ class _Fork:
             for leg in self.legs:
                 if leg is not self.winner and not leg.done:
                     leg.server_cancelled = True     # cancelled once the winner's 2xx went up (settle)
-        self.future.set_result([self._branch(leg) for leg in self.legs])
+                    leg.cancel_why = leg.cancel_why or _ANSWERED
+        self.future.set_result(self.branches())
 
-    def _branch(self, leg: _Leg) -> Branch:
+    def branches(self) -> list[Branch]:
+        """The Branches the chain takes, once: what each leg had answered by now."""
+        for leg in self.legs:
+            leg.final_in_trace = leg.final is not None
+        return [self._branch(leg) for leg in self.legs]
+
+    def _branch(self, leg: _Leg, later: bool = False) -> Branch:
+        """The leg as a Branch of the trace: only what came back so far. ``later``: the chain has
+        its Branches already, and this one ended since (the note says so)."""
         where = f"a real user agent at {leg.peer.address} over {leg.peer.transport.upper()}"
         own = leg.target.label.rstrip(": ")
         label = f"{own} ({where})" if own else where
+        got = f"{leg.final.status_code} {leg.final.reason}" if leg.final is not None else ""
+        after = "after the trace was written, " if later else ""
+        why = leg.cancel_why or "the server cancelled it"
         if leg.refused:
             note = leg.refused
         elif leg.timed_out:
             note = "no final response before Timer B/F (64*T1) fired (RFC 3261 17.1)"
+            if leg.server_cancelled:
+                note = f"{why}: CANCEL sent; {after}{note}"
         elif leg.final is not None and leg.final.status_code == 487 and self.caller_cancelled \
                 and not leg.server_cancelled:
             note = "the caller sent CANCEL: the server cancelled this branch (RFC 3261 16.10)"
         elif leg.discarded:
-            note = "answered after another branch won: the server sent it ACK, then BYE (decision D100)"
+            if leg.final_in_trace:
+                note = f"answered {got} after another branch won"
+            elif leg.cancel_sent:
+                note = f"{why}: CANCEL sent; {after}its {got} crossed the CANCEL"
+            else:       # a 2xx with no provisional before it: no CANCEL could be sent yet (RFC 3261 9.1)
+                note = f"{why}; {after}it answered {got} before a CANCEL could be sent (RFC 3261 9.1)"
+            note += ": the server sent it ACK, then BYE (RFC 3261 13.1; decision D100)"
+            if leg.bye_answer:
+                note += (f"; {after}the BYE got {leg.bye_answer}" if leg.final_in_trace
+                         else f", and the BYE got {leg.bye_answer}")
         elif leg.server_cancelled and not leg.done:
-            note = "another branch answered first: the server sent CANCEL (RFC 3261 16.7 step 10)"
+            if any(status < 200 for status, _ in leg.responses):
+                note = f"{why}: CANCEL sent; it had not answered the CANCEL when this trace was written"
+            else:
+                note = (f"{why}: CANCEL sent once it answers a provisional (RFC 3261 9.1); nothing had come back "
+                        "when this trace was written")
         elif leg.server_cancelled:
-            note = "the server sent CANCEL"
+            note = f"{why}: CANCEL sent; {after}the INVITE ended {got}"
         else:
             note = "answered over the wire"
         return Branch(target=leg.target.uri, kind=leg.target.kind, sent_by=leg.sent_by, party=label,
@@ -398,6 +456,10 @@ class WireDownstream:
     def __init__(self, core: "ProxyCore", server_txn: ServerTransaction, exchange: Exchange):
         self.core, self.server_txn, self.exchange = core, server_txn, exchange
         self.fork: _Fork | None = None
+
+    def is_real(self, target: Target) -> bool:
+        """Whether ``deliver``'s Branch for ``target`` is what a real party answered (not simulated)."""
+        return self.core.real_destination(target) is not None
 
     def deliver(self, copies, ctx, sent_by):
         core = self.core
@@ -729,15 +791,16 @@ class ProxyCore:
                 if registered:
                     exchange.note(f"the 200 names the registered Contact {registered} (RFC 3261 10.3 step 8), "
                                   "where the chain's UserServices wrote its own form (decision D96)")
-        exchange.trace = trace
         if trace is not None and trace.outcome.response:
             response = parse_message(trace.outcome.response)
             if registered:
                 _name_contact(response, registered)
-        self.loop.call_soon_threadsafe(self._finish, request, peer, txn, exchange, response)
+        self.loop.call_soon_threadsafe(self._finish, request, peer, txn, exchange, response, trace)
 
     def _finish(self, request: Request, peer: Peer, txn: ServerTransaction, exchange: Exchange,
-                response: Response | None) -> None:
+                response: Response | None, trace=None) -> None:
+        # On the loop's thread, as every real branch's later end is (_Fork._later): none is lost.
+        exchange.set_trace(trace)
         try:
             self._answer(request, peer, txn, exchange, response)
         finally:
@@ -1004,7 +1067,7 @@ class ProxyCore:
                 for leg in fork.legs:
                     if not leg.done:
                         leg.refused = leg.refused or "the server stopped before this branch ended"
-                fork.future.set_result([fork._branch(leg) for leg in fork.legs])
+                fork.future.set_result(fork.branches())
         self.executor.shutdown(wait=False, cancel_futures=True)
         for exchange in list(self.exchanges.values()):
             self._keep(exchange)

@@ -4,12 +4,17 @@ An ``Exchange`` is one transaction as the server saw it: the Trace the chain pro
 a request forwarded inside a dialog, which does not run the chain: decision D93) and every
 message in and out with its time (seconds since the server started), transport and peer.
 Both are bounded: a peer that retransmits forever adds a count, not memory.
+
+The chain's Trace is written when the caller's response goes up; a real branch that lost may end
+later (its 487, or its 2xx ACKed and ended with a BYE: decision D100). ``branch_ended`` puts that
+end into the trace's Branch, whose note says it came after the trace was written, so the trace
+never shows an end nobody had seen yet and never misses the one that came.
 """
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +60,18 @@ class Exchange:
     relay: Any = None           # an in-dialog request's forwarding (proxy._Relay)
     bye_dialog: Any = None      # the dialog a BYE ends
     original: dict = field(default_factory=dict)   # From/To as the caller wrote them, when the chain read others
+    ends: dict = field(default_factory=dict)       # a real branch's request text -> its Branch as it ended (D100)
+
+    def set_trace(self, trace: Any) -> None:
+        """The chain's Trace, with the ends of real branches that came before it was set."""
+        self.trace = _with_ends(trace, self.ends)
+
+    def branch_ended(self, branch: Any) -> None:
+        """A real branch ended after the chain's Trace was written: the Trace shows that end (D100).
+        ``branch`` is the whole Branch as it ended, found in the Trace by the request it was sent."""
+        self.ends[branch.request] = branch
+        if self.trace is not None:
+            self.trace = _with_ends(self.trace, self.ends)
 
     def add(self, event: WireEvent) -> None:
         if len(self.events) < MAX_EVENTS:
@@ -88,6 +105,17 @@ class Exchange:
         for n in self.notes:
             parts.append(f"  note: {n}")
         return "\n".join(parts) + "\n"
+
+
+def _with_ends(trace: Any, ends: dict) -> Any:
+    """``trace`` with each Branch that ``ends`` knows replaced by what came back on it in the end;
+    where it was sent, by whom and in which attempt stay as the chain wrote them."""
+    if trace is None or not ends or not any(b.request in ends for b in trace.branches):
+        return trace
+    branches = tuple(replace(b, responses=ends[b.request].responses, note=ends[b.request].note,
+                             response=ends[b.request].response) if b.request in ends else b
+                     for b in trace.branches)
+    return replace(trace, branches=branches)
 
 
 def write_exchange(directory: str | os.PathLike, exchange: Exchange) -> None:

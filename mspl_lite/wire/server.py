@@ -309,7 +309,9 @@ class Server:
 
     @property
     def traces(self) -> tuple:
-        """The chain's Trace of each finished transaction that ran the chain, oldest first."""
+        """The chain's Trace of each finished transaction that ran the chain, oldest first. A real
+        branch that lost shows what it had answered when the caller's response went up ("CANCEL
+        sent"), until it ends: then its Branch shows that end too (decision D100)."""
         return tuple(x.trace for x in self.exchanges if x.trace is not None)
 
     def ladder(self, names: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
