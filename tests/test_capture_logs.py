@@ -1,4 +1,4 @@
-"""Lync Server SIPStack logs and Lync 2013 client UccApi logs as captures (lync_log.py, uccapi_log.py)."""
+"""Lync Server SIPStack logs and Lync and Skype for Business client UccApi logs as captures (lync_log.py, uccapi_log.py)."""
 from __future__ import annotations
 
 import pytest
@@ -157,6 +157,43 @@ def test_uccapi_plain_form_ended_by_its_end_line(tmp_path):
     path = tmp_path / "client.uccapilog"
     path.write_text("\r\n".join(text) + "\r\n")
     assert [m.data for m in read_capture(path)] == [message]
+
+
+def _plain_packet(message: bytes, verb: str, side: str, dash: str) -> list[str]:
+    """One packet of a UccApi log in the form ended by its end line; ``dash`` is what follows the dash."""
+    lines = message.decode().split("\r\n")[:-1]
+    stamp = "04/16/2013|03:17:31.555 1F68:C14 INFO :: "
+    addresses = f"192.0.2.10:5060 ({side} Local Address: 192.0.2.31:50250) {len(message)} bytes"
+    return [stamp + f"{verb} -{dash}{addresses}:", stamp + lines[0]] + lines[1:] + \
+           [stamp + f"End of {verb} -{dash}{addresses}"]
+
+
+@pytest.mark.parametrize("sent_dash,received_dash", [(" ", ""), (" ", " "), ("", "")])
+def test_uccapi_address_with_or_without_a_space_after_the_dash(tmp_path, sent_dash, received_dash):
+    # A published excerpt (sources.md: msxfaq-parseuccapilog) has "End of Data Received -192.168..."
+    # beside "End of Sending Packet - 192.168...": both packets are read, each the right way round.
+    request, response = SESSION[0][2], SESSION[1][2]
+    text = _plain_packet(request, "Sending Packet", "From", sent_dash) + \
+        _plain_packet(response, "Data Received", "To", received_dash)
+    path = tmp_path / "Lync-UccApi-0.UccApilog"
+    path.write_text("\r\n".join(text) + "\r\n")
+    cap = read_capture(path)
+    messages = list(cap)
+    assert cap.format == "uccapi-log"
+    assert [m.data for m in messages] == [request, response]
+    assert [(m.src, m.dst) for m in messages] == [("192.0.2.31:50250", "192.0.2.10:5060"),
+                                                  ("192.0.2.10:5060", "192.0.2.31:50250")]
+    assert not cap.stats.diagnostics
+
+
+def test_uccapi_log_of_received_packets_only_is_told_by_its_content(tmp_path):
+    # Nothing but received packets, written without the space: still told from a SIPStack log or a .sip file.
+    response = SESSION[1][2]
+    path = tmp_path / "received.txt"
+    path.write_text("\r\n".join(_plain_packet(response, "Data Received", "To", "")) + "\r\n")
+    cap = read_capture(path)
+    assert cap.format == "uccapi-log"
+    assert [m.data for m in cap] == [response]
 
 
 def test_uccapi_packet_that_never_ends(tmp_path):

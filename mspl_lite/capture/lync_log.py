@@ -1,13 +1,17 @@
-"""Lync Server 2010/2013 and Skype for Business Server SIPStack logs, as text -> SIP messages.
+"""Lync Server 2010/2013 SIPStack logs, as text -> SIP messages (Skype for Business Server's: [inferred]).
 
-The SIPStack component's protocol records, as Snooper or OCSLogger save them, look like this (the
-structure of a Microsoft support article's excerpt, sources.md ``ms-sipstack-log``)::
+The SIPStack component logs each SIP message as a protocol record. On Lync Server 2013 and Skype for
+Business Server the centralized logging service (CLS), which replaced Lync Server 2010's OCSLogger,
+manages and searches these logs (search-csclslogging); Snooper shows one as text [inferred]. A
+record looks like this (the structure of a Microsoft support article's excerpt, sources.md
+``ms-sipstack-log``, from an OCS 2007 R2 Edge Server's log; that Lync Server 2013 and Skype for
+Business Server write the same form is [inferred])::
 
     TL_INFO(TF_PROTOCOL) [0]06E4.0EB4::01/18/2012-05:00:43.101.00005386 (SIPStack,SIPAdminLog::TraceProtocolRecord:SIPAdminLog.cpp(125))$$begin_record
     Trace-Correlation-Id: 2003888399
     Instance-Id: 0000C23F
     Direction: incoming;source="internal edge";destination="external edge"
-    Peer: lyncserver.contoso.com:61182
+    Peer: lyncservr.contoso.com:61182
     Message-Type: request
     Start-Line: OPTIONS sip:Options_User@fabrikam.com SIP/2.0
     To: <sip:Options_User@fabrikam.com>
@@ -17,10 +21,12 @@ structure of a Microsoft support article's excerpt, sources.md ``ms-sipstack-log
     $$end_record
 
 The record's fields come first; from ``Start-Line`` on come the message's headers, then
-``Message-Body:`` (``-`` for none) and the body's lines. How the message is rebuilt from them
-(CRLF line ends, the body's last line end) is decision D106. Other records (``TF_DIAG``,
-``TF_COMPONENT``) are skipped and counted. A record that never reaches ``$$end_record`` (another
-record starts, or the file ends) is reported at its first line, and reading goes on.
+``Message-Body:`` (``-`` for none) and the body's lines. The published record says ``Direction:
+incoming``; ``outgoing`` for a message the server sent is [inferred]. How the message is rebuilt
+from a record (CRLF line ends, the body's last line end) is decision D106. Other records
+(``TF_DIAG``, ``TF_COMPONENT``) are skipped and counted. A record that never reaches
+``$$end_record`` (another record starts, or the file ends) is reported at its first line, and
+reading goes on.
 """
 from __future__ import annotations
 

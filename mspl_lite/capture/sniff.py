@@ -23,7 +23,7 @@ SNIFF_BYTES = 1 << 20
 
 _PCAP_MAGICS = {b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d"}
 _PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
-_UCCAPI = re.compile(rb"(?:Sending Packet|Data Received) - \S+ \((?:From|To) Local Address")
+_UCCAPI = re.compile(rb"(?:Sending Packet|Data Received) -\s*\S+\s*\((?:From|To) Local Address")  # as uccapi_log reads
 
 # Binary formats a learner may give by mistake: (magic, what it looks like, what to do).
 _LOOKALIKES = [
@@ -103,8 +103,8 @@ def _kind(head: bytes, name: str) -> str:
         return "pcap"
     if magic == _PCAPNG_MAGIC:
         return "pcapng"
-    hint_formats = ("mspl-lite replay reads pcap and pcapng captures, Lync Server SIPStack logs (Snooper or "
-                    "OCSLogger text), Lync client UccApi logs, a .sip file or a folder of .sip files")
+    hint_formats = ("mspl-lite replay reads pcap and pcapng captures, Lync Server SIPStack logs (CLS, OCSLogger "
+                    "or Snooper text), Lync client UccApi logs, a .sip file or a folder of .sip files")
     if not head:
         raise CaptureError.at("the capture is an empty file", filename=name, code="empty-capture", hint=hint_formats)
     for lead, looks, todo in _LOOKALIKES:

@@ -1,6 +1,9 @@
-"""The Lync 2013 client's UccApi log (``Lync-UccApi-0.UccApilog``) -> the SIP packets it sent and received.
+r"""A Lync or Skype for Business client's UccApi log -> the SIP packets it sent and received.
 
-UccApi logs are the client's SIP trace, named ``appName-UccApi-x.uccapilog`` (bb878897).
+UccApi logs are the client's SIP trace, named ``appName-UccApi-x.uccapilog`` (bb878897, a page of the
+OCS 2007 R2 client API); the Skype for Business client keeps its own in
+``%appdatalocal%\Microsoft\Office\16.0\Lync\Tracing\Lync-UccApi-0.UccApilog``
+(deploy-media-bypass-in-cloud-connector).
 
 Each packet is announced by a line such as::
 
@@ -8,9 +11,13 @@ Each packet is announced by a line such as::
 
 (``Data Received - ... (To Local Address: ...)`` for one received), followed by the message, either
 between ``<![CDATA[`` and ``]]>`` or up to the line ``End of Sending Packet`` / ``End of Data
-Received``. Both forms are read; no published excerpt of a whole packet was found, so the form is
-the one issue 13 describes (decision D106). The byte count on the announcing line tells whether the
-message's last line end belongs to it. A packet whose end never comes is reported and skipped.
+Received``. The end lines of a real log are published on a third-party page, not Microsoft's
+(msxfaq-parseuccapilog): ``End of Sending Packet - 192.168.100.100:5061 (From Local Address: ...)``
+and ``End of Data Received -192.168.100.100:5061 (To Local Address: ...)``, the second without a
+space after the dash; the address is read with or without one. No published excerpt of a whole
+packet was found: the announcing line and the message between the markers are [inferred]
+(decision D106). The byte count on the announcing line tells whether the message's last line end
+belongs to it. A packet whose end never comes is reported and skipped.
 """
 from __future__ import annotations
 
@@ -22,7 +29,8 @@ from .textlog import log_lines, log_time, to_bytes
 
 __all__ = ["uccapi_log_capture"]
 
-_PACKET = re.compile(r"(?P<verb>Sending Packet|Data Received) - (?P<remote>\S+?)\s*\((?P<side>From|To) Local Address:"
+# "-\s*": a published received line has no space after the dash (msxfaq-parseuccapilog).
+_PACKET = re.compile(r"(?P<verb>Sending Packet|Data Received) -\s*(?P<remote>\S+?)\s*\((?P<side>From|To) Local Address:"
                      r"\s*(?P<local>[^)\s]+)\)\s*(?P<bytes>\d+) bytes")
 _END = re.compile(r"End of (?:Sending Packet|Data Received)")
 _PREFIX = re.compile(r"^\s*\d\d/\d\d/\d{4}\|[\d:.]+\s+\S+\s+[A-Z]+\s+::\s?")

@@ -444,10 +444,15 @@ def _helpdesk_predicted() -> str:
 
 
 def _ok_from_jenny() -> str:
-    for m in _replay_session().messages:
-        if m.role == "replayed" and m.first_line.startswith("SIP/2.0 200") and m.matched is not None:
-            return "it is matched to the INVITE and climbs the applications that saw the INVITE"
-    return "it is replayed as a request of its own"
+    ok = next(m for m in _replay_session().messages if m.first_line.startswith("SIP/2.0 200"))
+    if ok.role == "answer" and ok.matched is not None:
+        return _ANSWERS_THE_INVITE
+    if ok.role == "replayed" and ok.matched is not None:
+        return "it is matched to the INVITE and climbs, on its own, the applications that saw the INVITE"
+    return "it is skipped as a retransmission" if ok.role == "retransmission" else "it is replayed as a request of its own"
+
+
+_ANSWERS_THE_INVITE = "it answers the INVITE's replay: the response path runs on it there, once"
 
 
 SELF_CHECKS.update({c.id: c for c in (
@@ -461,11 +466,13 @@ SELF_CHECKS.update({c.id: c for c in (
          "caller then agrees with the prediction (decision D107).", _helpdesk_predicted),
     _row("14.b", "Jenny's 200 OK comes back to the Front End (its Via on top). What does the replay do with it?",
          ["it is replayed as a request of its own",
-          "it is matched to the INVITE and climbs the applications that saw the INVITE",
+          _ANSWERS_THE_INVITE,
           "it is skipped as a retransmission"],
-         "it is matched to the INVITE and climbs the applications that saw the INVITE",
-         "A response matches its transaction by the Via branch under the Front End's own Via (RFC 3261 section "
-         "16.7); the real response then takes the response path (decision D108).", _ok_from_jenny),
+         _ANSWERS_THE_INVITE,
+         "The replay looks ahead before the INVITE runs and finds the 200 coming back on the Front End's copy to "
+         "Jenny's desktop (the branch under the Front End's own Via, RFC 3261 section 16.7): it answers that "
+         "copy, so the response path runs once, on the real 200, inside the INVITE's replay, and its own row is "
+         "an answer pointing back to the INVITE (decisions D108, D121).", _ok_from_jenny),
 )})
 
 

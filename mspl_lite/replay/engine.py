@@ -56,9 +56,10 @@ __all__ = ["ReplayConfig", "Replayer", "Book", "CapturedDownstream", "CapturedCo
            "MAX_DIALOG_AGE", "KEEP_TRACES", "front_ends", "call_key"]
 
 #: A transaction is forgotten once this many messages of the replay have passed since its request
-#: (decision D110). A Front End forgets a transaction 32 s after it ends (Timer F/B, 64*T1, RFC 3261
-#: 17.1); captures carry no reliable clock (a .sip folder has none), so the age is counted in
-#: messages: 50,000 is minutes of a busy pool's traffic and bounds the replay's memory.
+#: (decision D110). RFC 3261 17.1: a client transaction with no final response times out 64*T1 (32 s)
+#: after its request (Timer B/F); a completed one ends on Timer D/K (0 s over TCP/TLS). Captures carry
+#: no reliable clock (a .sip folder has none), so the age is counted in messages: 50,000 is minutes of a
+#: busy pool's traffic, far beyond 32 s, and bounds the replay's memory.
 MAX_TRANSACTION_AGE = 50_000
 #: A dialog is forgotten this many messages after the 2xx that set it up: a long call in a large
 #: capture outlives a transaction by far; 500,000 dialogs of ~200 bytes stay under 100 MB.
