@@ -139,6 +139,27 @@ def test_sipps_built_in_uac_and_uas_call_through_the_server_unchanged(work):
     assert_loopback_only(traces)
 
 
+def test_sipps_built_in_uac_calls_a_simulated_lab_user_and_hangs_up_with_200(work):
+    """Nobody plays Jenny: her simulated desk answers inside the server, whose 200 names the server as
+    her Contact; SIPp's ACK is absorbed and its BYE answered 200 by the server in her place (D122)."""
+    with serve(work) as server:
+        caller = Sipp.start("-sn uac", workdir=work, remote=server.address, service="jennyl", name="builtin-uac")
+        traces = finish(server, caller)
+    ok(caller)                                  # its scenario ends with the BYE's 200
+    invite = the(traces, "INVITE")
+    assert invite["outcome"]["status"] == 200 and "192.0.2." in invite["outcome"]["destination"]
+    answer = next(m for m in invite["wire"]["messages"] if m["direction"] == "out"
+                  and m["first_line"].startswith("SIP/2.0 200"))
+    host, port = server.address.rsplit(":", 1)
+    assert f"\r\nContact: <sip:jennyl@{host}:{port};transport=udp>\r\n" in answer["message"]
+    bye = the(traces, "BYE")
+    assert [m["first_line"] for m in bye["wire"]["messages"]][-1] == "SIP/2.0 200 OK"
+    assert "outcome" not in bye and any("decision D122" in n for n in bye["wire"]["notes"])   # not the chain's
+    ack = the(traces, "ACK")
+    assert [m["direction"] for m in ack["wire"]["messages"]] == ["in"]        # absorbed: nothing sent on
+    assert_loopback_only(traces)
+
+
 def test_a_caller_that_expects_a_header_is_failed_by_sipp_when_another_party_answers(work):
     """The X-Answered-By check of uac-call.xml can fail: SIPp's built-in uas adds no such header."""
     port = free_port()

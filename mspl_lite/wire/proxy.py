@@ -9,14 +9,17 @@ Theory of operation (RFC 3261 16, 17; the sides taken are decisions D90-D99 of d
    response is sent again; the ACK of a non-2xx final response). A CANCEL cancels the INVITE it
    names (16.10). Max-Forwards 0 gets 483 and our own Via in it 482 (16.3). A request inside
    a dialog (To tag, a Route naming this server, or a Request-URI naming it) is forwarded to
-   the other side without the chain (decision D93); the 2xx ACK statelessly, end to end.
+   the other side without the chain (decision D93); the 2xx ACK statelessly, end to end. One
+   in the dialog of a party the lab simulates is answered here, as that party (decision D122).
 3. Any other request is a new transaction: over the bounded worker pool, the SAME
    ``FrontEnd.send`` the simulator uses runs the chain, with a ``WireDownstream`` that delivers
    the copies meant for real parties (a contact registered over the wire, a lab or --contact
    binding, a loopback URI given to ProxyRequest) over the wire, each on a client transaction,
    in parallel, while the lab's simulated parties answer in-process. Provisional responses go
    up to the caller as they arrive; the real final response climbs the chain's response path
-   (simulate._real_response) and goes back on the server transaction.
+   (simulate._real_response) and goes back on the server transaction. A 2xx that a simulated
+   party (or an application) made gets the server's Contact, and the server keeps its dialog
+   (simulated.py, decision D122).
 
 The FrontEnd is one object shared by every transaction: ``fe_lock`` lets one chain run at a time,
 and a chain waiting for real parties lets go of it while it waits.
@@ -43,6 +46,7 @@ from ..sip import Request, Response, parse_message
 from ..sip.message import Header
 from .addresses import DEFAULT_PORT, AddressPolicy, is_ip, is_loopback, split_host_port
 from .record import Exchange, WireEvent, write_exchange
+from .simulated import SimulatedDialogs
 from .transaction import (ClientTransaction, ServerTransaction, Timing, cancel_for, client_key, server_key)
 
 __all__ = ["Peer", "ProxyCore", "WireDownstream", "MAX_TRANSACTIONS", "MAX_LINGERING", "MAX_WORKERS", "MAX_DIALOGS",
@@ -550,6 +554,7 @@ class ProxyCore:
         self.exchanges: dict[int, Exchange] = {}       # by id(server transaction)
         self.kept: deque[Exchange] = deque(maxlen=MAX_KEPT)
         self.dialogs: OrderedDict[tuple, _Dialog] = OrderedDict()
+        self.simulated = SimulatedDialogs(self)     # dialogs of the parties the lab simulates (D122)
         #: (Call-ID, To tag, host, port) of a 2xx the server ACKed itself (a branch that lost, decision
         #: D100) -> the ACK, sent again for each retransmission of that 2xx instead of passing it to the
         #: caller. The peer is part of the key: two user agents may pick the same tag. MAX_DIALOGS bounds it.
@@ -643,6 +648,9 @@ class ProxyCore:
             if txn is not None:
                 self._incoming(self.exchanges[id(txn)], peer, data)
                 txn.on_ack()
+                dialog = self.simulated.find(request) if txn.state == "accepted" else None
+                if dialog is not None:      # a 2xx ACK that kept the INVITE's branch: it still ends the 2xx's resends
+                    self.simulated.ack(dialog, peer, data, self.exchanges[id(txn)])
             else:
                 self._in_dialog(request, peer, data)
             return
@@ -699,9 +707,13 @@ class ProxyCore:
         if exchange is not None:
             self._keep(exchange)
 
-    def _keep(self, exchange: Exchange) -> None:
+    def file(self, exchange: Exchange) -> None:
+        """``exchange`` among the finished ones (``Server.exchanges``, the ladder) now, its files later."""
         if exchange not in self.kept:
             self.kept.append(exchange)
+
+    def _keep(self, exchange: Exchange) -> None:
+        self.file(exchange)
         if self.trace_dir is None:
             return
         if self._writes_pending >= MAX_PENDING_WRITES:
@@ -814,11 +826,15 @@ class ProxyCore:
             self.loop.call_later(self.timing.timeout, txn.terminate)
             self._keep(exchange)
             return
+        simulated = None
         if request.method.upper() == "INVITE" and 200 <= response.status_code < 300:
-            self._remember_dialog(request, peer, response, exchange)
-        if exchange not in self.kept:
-            self.kept.append(exchange)    # before the caller can see the response, so its trace is there
-        txn.respond(self.upstream(response, exchange))
+            if exchange.fork is not None and exchange.fork.winner is not None:
+                self._remember_dialog(request, peer, response, exchange)
+            else:       # answered in-process: the server is that party's UAS (decision D122)
+                simulated = self.simulated.answered(request, peer, response, exchange)
+        self.file(exchange)     # before the caller can see the response, so its trace is there
+        if txn.respond(self.upstream(response, exchange)) and simulated is not None:
+            self.simulated.sent(simulated, txn.last_response)
         self._keep(exchange)
 
     def for_chain(self, request: Request, exchange: Exchange) -> Request:
@@ -1006,6 +1022,13 @@ class ProxyCore:
         if self._is_us(host, port or DEFAULT_PORT) or not is_ip(host):
             dialog = self.dialogs.get((request.get("Call-ID") or "", frozenset((_tag(request.get("From")) or "",
                                                                                   to_tag or ""))))
+            simulated = self.simulated.find(request) if dialog is None else None
+            if simulated is not None:       # the server is the other side (decision D122)
+                if exchange is None:        # an ACK: no transaction of its own
+                    self.simulated.ack(simulated, peer, data)
+                else:
+                    self.simulated.answer(simulated, request, txn, exchange)
+                return True
             if dialog is not None:
                 from_caller = _tag(request.get("From")) == dialog.caller_tag
                 dest = dialog.callee if from_caller else dialog.caller
@@ -1024,7 +1047,12 @@ class ProxyCore:
                 dest = self._known_connection(dest)
         if dest is None:
             if request.method.upper() != "ACK" and txn is not None:
+                if exchange is not None:        # in the ladder before the caller can see the 481
+                    exchange.note("a request for a dialog this server does not know (RFC 3261 12.2.2)")
+                    self.file(exchange)
                 txn.respond(request.create_response(481, "Call/Transaction Does Not Exist"))
+                if exchange is not None:
+                    self._keep(exchange)
             return True
         if exchange is None:        # a 2xx ACK: stateless, end to end (RFC 3261 13.2.2.4, 16.11)
             exchange = self._new_exchange("ACK")
@@ -1062,6 +1090,7 @@ class ProxyCore:
     def close(self) -> None:
         """Stop: chains still waiting for real parties get what came so far, so no worker outlives the server."""
         self.closed = True
+        self.simulated.close()
         for fork in list(self.forks):
             if not fork.future.done():
                 for leg in fork.legs:

@@ -243,6 +243,8 @@ class Server:
             return
         if self.core.expiry:
             self.core.executor.submit(self.core.sweep)
+        if self.core.simulated:
+            self.core.simulated.sweep()     # on the loop's thread, where every dialog is touched
         self.loop.call_later(1.0, self._sweep)
 
     async def _accept(self, reader, writer) -> None:
