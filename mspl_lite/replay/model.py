@@ -203,7 +203,9 @@ class Summary:
             self.answers["captured" if result.answer.startswith("captured") else "simulated"] += 1
         seen = set()
         for a in result.apps:
-            counts = self.per_app.setdefault(a.app, Counter())
+            counts = self.per_app.get(a.app)
+            if counts is None:    # not setdefault: that builds a Counter per effect of every message
+                counts = self.per_app[a.app] = Counter()
             self.builtin[a.app] = a.builtin
             if a.app not in seen:
                 seen.add(a.app)

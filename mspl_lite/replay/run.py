@@ -1,10 +1,15 @@
 """Running a replay on every core, with results identical to a one-process run (decision D109).
 
-Theory of operation. The capture streams in *windows* of ``WINDOW_PER_JOB * jobs`` messages.
-Inside a window, messages are partitioned by Call-ID: a call's transactions and dialogs stay in
-one worker, which replays them in capture order from a snapshot of the state at the window's
-start (both Front Ends' registrations, critical error counts, enabled flags, and the Book of the
-calls it gets). Two things cross calls, and both are checked when the window comes back:
+Theory of operation. Worker processes are started once per replay, each building its two Front
+Ends (the applications compiled) once. The capture streams in *windows* of
+``WINDOW_PER_JOB * jobs`` messages. Every call (Call-ID) has an *owner*: the worker that got it
+first, the least loaded in that window; it stays the call's owner, so a call's Book (its
+transactions and dialogs) lives in that worker from window to window and never crosses a pipe,
+and each message is sent once, to its call's owner (a call's messages in the look-ahead past the
+window go with it, so the owner finds the same captured responses as one process, D108). A
+window costs one round trip per worker: the global state at its start (critical error counts,
+enabled flags; registrations only after they may have changed), the new messages and the
+indices to replay, out; the results, back. Two things cross calls, and both are checked:
 
 * registrations: a REGISTER that changes who is signed in changes where every later request to
   that user goes. A worker reports whether any message changed them;
@@ -12,40 +17,48 @@ calls it gets). Two things cross calls, and both are checked when the window com
   capture order; if an application reaches the limit inside the window, it would have been
   disabled part-way.
 
-When either happens, the window's parallel results are thrown away and the window is replayed
-again in one process, in capture order, from the same snapshot. Otherwise the results are merged
-in capture order, the counts renumbered, and the workers' Books taken back. Either way the output
-equals a one-process run; a test checks it.
+When either happens, every worker rolls its calls back to the window's start (each saved the
+Books of the calls it was about to touch) and hands those Books over, and the window is replayed
+again in this process, in capture order, from the same state; the Books stay here until their
+call comes up in a later window, and go to its owner with that window. Otherwise the results are
+merged in capture order and the counts renumbered. Either way the output equals a one-process
+run; tests check it.
 
-A request is answered by the responses the capture holds for it (decision D108), found in the
-look-ahead: the next ``ahead.LOOKAHEAD`` messages of its call. The stream is read that far beyond
-the message being replayed (one process) or beyond the window (each worker gets, besides its calls'
-messages, their messages in the look-ahead after the window), so both see the same responses. The first ``keep_traces`` messages (whose full traces
-are kept) always run in one process. Where multiprocessing does not exist (Pyodide, so
-JupyterLite) or ``jobs`` is 1, everything runs in one process.
+The first ``keep_traces`` messages (whose full traces are kept) always run in this process, while
+the workers start. Where multiprocessing does not exist (Pyodide, so JupyterLite), processes
+cannot be started, or ``jobs`` is 1, everything runs in one process.
 """
 from __future__ import annotations
 
+import gc
+import io
+import operator
 import os
+import pickle
 import sys
-from dataclasses import dataclass, field, replace
+from collections import deque
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Iterable, Iterator
 
+from ..capture import CapturedMessage
 from ..errors import UsageError
 from ..frontend.simulate import CRITICAL_ERROR_LIMIT
 from .ahead import LOOKAHEAD, Ahead
-from .engine import Book, ReplayConfig, Replayer, call_key
-from .model import MessageResult, Summary
+from .engine import MAX_DIALOG_AGE, ReplayConfig, Replayer
+from .model import AppEffect, CriticalInfo, Fault, MessageResult, Summary
 
 __all__ = ["replay", "replay_stream", "ReplayResult", "WINDOW_PER_JOB", "default_jobs"]
 
-#: Messages per worker in one window. A window costs one round trip to the workers (pickling
-#: its messages and results, ~1 ms per 100 messages); 2,000 keeps that under a few per cent of
-#: the replay and bounds what one window holds in memory (a few MB per worker).
+#: Messages per worker in one window. A window costs one round trip per worker (its messages out
+#: and its results back, ~10 ms per 1,000 messages here, a few per cent of replaying them) and a
+#: wait for the slowest worker; a window that must run again in order (D109) runs whole in one
+#: process, so a smaller one loses less. 2,000 also bounds what a window holds (a few MB a worker).
 WINDOW_PER_JOB = 2000
 #: Messages between two purges of the Book in one process: purging walks every open call, so it runs
 #: now and then; what it drops is already ignored (engine.MAX_TRANSACTION_AGE), so results do not change.
 PURGE_EVERY = 10_000
+#: Seconds a worker is given to end when told to, before it is terminated.
+WORKER_STOP_TIMEOUT_S = 5
 
 
 def default_jobs() -> int:
@@ -141,91 +154,198 @@ def replay_stream(messages: Iterable[Any], config: ReplayConfig, *, jobs: int | 
             summary.add(r)
             yield r
         return
-    for r in in_order(config.keep_traces):
-        summary.add(r)
-        yield r
-    index = state["next"] - len(ahead)
-    pool = None
+    read_to(config.keep_traces + 1)
+    workers = _Workers.start(mp, config, jobs) if state["next"] > config.keep_traces else None
     try:
+        for r in in_order(config.keep_traces):   # the workers start meanwhile
+            summary.add(r)
+            yield r
+        index = state["next"] - len(ahead)
+        calls = _Calls(jobs)
+        done: list[MessageResult] = []   # the last window's results, handed on while the workers run the next
         while True:
             size = window_per_job * jobs
             read_to(index + size + LOOKAHEAD)
-            window = ahead.head(size)
-            if not window:
+            if not ahead.queue:
                 break
-            if pool is None:
-                try:
-                    pool = mp.get_context().Pool(jobs, initializer=_init_worker, initargs=(config,))
-                except (OSError, ImportError, NotImplementedError):  # no processes here after all
-                    pool = False
-            results = None
-            if pool is not False:
+            end = min(index + size, state["next"])
+            busy = None
+            if workers is not None:
                 summary.parallel_windows += 1
-                results = _parallel_window(pool, main, window, list(ahead.queue)[len(window):], index, jobs)
-            if results is None:
-                if pool is not False:
-                    summary.sequential_windows += 1
-                results = list(in_order(len(window)))
-            else:
-                for _ in window:
-                    ahead.drop()
-                main.forget_parsed(index + len(window))
-            index += len(window)
-            main.book.purge(index)
-            for r in results:
+                busy = _send_window(workers, calls, main, ahead, index, end)
+            for r in done:
                 summary.add(r)
                 yield r
+            if busy is not None:
+                read_to(end + size + LOOKAHEAD)     # the next window's messages, while the workers run
+            results = None if busy is None else _collect_window(workers, busy, main, end)
+            if results is None:
+                if workers is not None:
+                    summary.sequential_windows += 1
+                results = list(in_order(end - index))
+            else:
+                while ahead.queue and ahead.queue[0][0] < end:
+                    ahead.drop()
+                main.forget_parsed(end)
+            index = end
+            main.book.purge(index)
+            calls.forget_old(index)
+            done = results
+        for r in done:
+            summary.add(r)
+            yield r
     finally:
-        if pool:
-            pool.terminate()
-            pool.join()
+        if workers is not None:
+            workers.stop()
 
 
 # ---------------------------------------------------------------------------------------------
-# One window on the workers
+# The workers: started once per replay, each the owner of its calls
 
 
-def _partition(window: list[tuple[int, Any]], later: list[tuple[int, Any, str]],
-               jobs: int) -> list[tuple[list[tuple[int, Any]], list[tuple[int, Any]]]]:
-    """Calls to workers: each call whole to one worker, the least loaded so far (deterministic), with
-    the messages of its calls in the look-ahead after the window (``later``: index, message, call key)."""
-    parts: list[list[tuple[int, Any]]] = [[] for _ in range(jobs)]
-    owner: dict[str, int] = {}
-    for i, cm in window:
-        key = call_key(cm)
-        k = owner.get(key)
-        if k is None:
-            k = owner[key] = min(range(jobs), key=lambda j: len(parts[j]))
-        parts[k].append((i, cm))
-    after: list[list[tuple[int, Any]]] = [[] for _ in range(jobs)]
-    for i, cm, key in later:
-        k = owner.get(key)
-        if k is not None:
-            after[k].append((i, cm))
-    return [(p, a) for p, a in zip(parts, after) if p]
+class _Calls:
+    """Which worker owns each call, when the call was last seen, and which messages were sent."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.owner: dict[str, int] = {}
+        self.seen: dict[str, int] = {}
+        self.sent: set[int] = set()        # capture indices already sent to their call's owner
+        self.pruned = 0
+
+    def forget_old(self, now: int) -> None:
+        """Forget calls not seen for longer than any lookup reaches back (their owners' purges dropped
+        them, engine.MAX_DIALOG_AGE): a call that comes back then is a new one wherever it goes."""
+        self.sent = {j for j in self.sent if j >= now}
+        if now // PURGE_EVERY == self.pruned:
+            return        # walking every call now and then is enough
+        self.pruned = now // PURGE_EVERY
+        old = now - MAX_DIALOG_AGE - 2 * PURGE_EVERY
+        for key in [k for k, j in self.seen.items() if j < old]:
+            del self.seen[key], self.owner[key]
 
 
-def _snapshot(main: Replayer, call_ids: set[str]) -> dict:
-    return {"critical": dict(main.fe.critical_errors),
-            "enabled": {a.name: a.enabled for a in main.fe.chain},
-            "registrations": dict(main.fe.registrations),
-            "base_registrations": dict(main.base.registrations),
-            "same_state": main.same_state,
-            "calls": {cid: main.book.calls[cid] for cid in call_ids if cid in main.book.calls}}
+class _Workers:
+    """Worker processes, each holding a Replayer and its calls; one pipe each, one message a way."""
+
+    def __init__(self, processes: list, pipes: list) -> None:
+        self.processes = processes
+        self.pipes = pipes
+        self.regs_sent = [False] * len(pipes)     # the workers hold this process's registrations
+        self.waiting = [0] * len(pipes)           # tasks sent and not answered yet
+
+    @classmethod
+    def start(cls, mp: Any, config: ReplayConfig, jobs: int) -> "_Workers | None":
+        """``jobs`` workers, or None where processes cannot be started (the replay runs in one process)."""
+        processes, pipes = [], []
+        try:
+            ctx = mp.get_context()
+            for _ in range(jobs):
+                here, there = ctx.Pipe()
+                p = ctx.Process(target=_worker_main, args=(there, config), daemon=True)
+                p.start()
+                there.close()
+                processes.append(p)
+                pipes.append(here)
+        except (OSError, ImportError, NotImplementedError, ValueError):   # no processes here after all
+            cls(processes, pipes).stop()
+            return None
+        return cls(processes, pipes)
+
+    def ask(self, k: int, task: tuple) -> None:
+        self.pipes[k].send_bytes(_dumps(task))
+        self.waiting[k] += 1
+
+    def answer(self, k: int) -> Any:
+        try:
+            kind, value = pickle.loads(self.pipes[k].recv_bytes())
+            self.waiting[k] -= 1
+        except (EOFError, OSError):
+            self.processes[k].join(WORKER_STOP_TIMEOUT_S)
+            raise RuntimeError(f"replay worker {k + 1} ended unexpectedly "
+                               f"(exit code {self.processes[k].exitcode})") from None
+        if kind == "error":
+            raise value
+        return value
+
+    def stop(self) -> None:
+        """Tell idle workers to end; end at once those still busy (the replay was left, or failed)."""
+        for k, pipe in enumerate(self.pipes):
+            try:
+                if self.waiting[k]:
+                    self.processes[k].terminate()
+                else:
+                    pipe.send_bytes(_dumps(None))
+            except (OSError, ValueError):
+                pass
+        for p in self.processes:
+            p.join(WORKER_STOP_TIMEOUT_S)
+            if p.is_alive():
+                p.kill()
+                p.join()
+        for pipe in self.pipes:
+            pipe.close()
 
 
-def _parallel_window(pool, main: Replayer, window: list[tuple[int, Any]], later: list[tuple[int, Any, str]],
-                     index: int, jobs: int) -> list[MessageResult] | None:
-    """The window's results in capture order, or None when it must run again in one process."""
-    parts = _partition(window, later, jobs)
-    tasks = []
-    for part, after in parts:
-        call_ids = {call_key(cm) for _, cm in part}
-        tasks.append((_snapshot(main, call_ids), part, after))
-    answers = pool.map(_run_part, tasks)
-    if any(changed for _, changed, _ in answers):
-        return None
-    merged = sorted((r for results, _, _ in answers for r in results), key=lambda r: r.index)
+def _send_window(workers: _Workers, calls: _Calls, main: Replayer, ahead: Ahead, index: int, end: int) -> list[int]:
+    """Send messages ``index`` to ``end`` (excluded) to the owners of their calls; the workers sent to."""
+    jobs = calls.jobs
+    parts: list[list[int]] = [[] for _ in range(jobs)]
+    books: list[dict] = [{} for _ in range(jobs)]
+    sending: list[list] = [[] for _ in range(jobs)]
+    owner, seen, sent = calls.owner, calls.seen, calls.sent
+    reach = end + LOOKAHEAD     # the look-ahead of the window's last message ends before this
+    for j, cm, key in ahead.queue:
+        if j >= reach:
+            break
+        if j < end:
+            k = owner.get(key)
+            if k is None:   # a new call: to the worker with the fewest messages in this window so far
+                k = owner[key] = min(range(jobs), key=lambda w: len(parts[w]))
+            parts[k].append(j)
+            seen[key] = j
+            book = main.book.calls.pop(key, None)   # replayed here (earlier, or a window run again)
+            if book is not None:
+                books[k][key] = book
+        else:
+            k = owner.get(key)
+            if k is None:
+                continue       # no call of this window: sent with the window that holds it
+            seen[key] = j
+        if j not in sent:
+            sent.add(j)
+            sending[k].append((j, cm, key))
+    state = {"critical": dict(main.fe.critical_errors),
+             "enabled": {a.name: a.enabled for a in main.fe.chain},
+             "same_state": main.same_state}
+    busy = [k for k in range(jobs) if parts[k]]
+    for k in busy:
+        regs = None
+        if not workers.regs_sent[k]:
+            regs = (dict(main.fe.registrations), dict(main.base.registrations))
+            workers.regs_sent[k] = True
+        workers.ask(k, ("run", index, end, state, regs, books[k], sending[k], parts[k]))
+    return busy
+
+
+def _collect_window(workers: _Workers, busy: list[int], main: Replayer, end: int) -> list[MessageResult] | None:
+    """The window's results in capture order; None when it must run again in this process (then the
+    workers have rolled back, and the Books of its calls are here)."""
+    answers = [workers.answer(k) for k in busy]
+    results = None
+    if not any(changed for _, changed in answers):
+        results = _renumbered(main, sorted((r for rs, _ in answers for r in rs), key=lambda r: r.index))
+    if results is None:
+        for k in busy:
+            workers.ask(k, ("rollback", end))
+        for k in busy:
+            main.book.calls.update(workers.answer(k))
+        workers.regs_sent = [False] * len(workers.pipes)    # the run in order may change them
+    return results
+
+
+def _renumbered(main: Replayer, merged: list[MessageResult]) -> list[MessageResult] | None:
+    """Critical error counts in capture order, or None when an application reaches the limit."""
     counts = dict(main.fe.critical_errors)
     renumbered = []
     for r in merged:
@@ -243,47 +363,153 @@ def _parallel_window(pool, main: Replayer, window: list[tuple[int, Any]], later:
         renumbered.append(r)
     main.fe.critical_errors.clear()
     main.fe.critical_errors.update(counts)
-    for _, _, calls in answers:
-        main.book.calls.update(calls)
     return renumbered
 
 
-_WORKER: Replayer | None = None
+def _by_fields(cls: type) -> Any:
+    """A dataclass rebuilt by its constructor: half the time of unpickling one with slots by its state."""
+    values = operator.attrgetter(*(f.name for f in fields(cls)))
+    return lambda obj: (cls, values(obj))
 
 
-def _init_worker(config: ReplayConfig) -> None:
-    global _WORKER
-    _WORKER = Replayer(config)
+#: What crosses the pipes most: each message sent and each result come back, thousands a window.
+_DISPATCH = {cls: _by_fields(cls) for cls in (CapturedMessage, MessageResult, AppEffect, CriticalInfo, Fault)
+             if len(fields(cls)) > 1 and all(f.init for f in fields(cls))}
 
 
-def _run_part(task: tuple[dict, list[tuple[int, Any]], list[tuple[int, Any]]]) -> tuple[list[MessageResult], bool, dict]:
-    snapshot, part, after = task
-    w = _WORKER
-    assert w is not None
-    w.fe.critical_errors.clear()
-    w.fe.critical_errors.update(snapshot["critical"])
-    for app in list(w.fe.chain):
-        want = snapshot["enabled"].get(app.name, app.enabled)
-        if app.enabled != want:
-            w.fe.chain.replace(app.name, enabled=want)
-    w.fe.registrations.clear()
-    w.fe.registrations.update(snapshot["registrations"])
-    w.base.registrations.clear()
-    w.base.registrations.update(snapshot["base_registrations"])
-    w.same_state = snapshot["same_state"]
-    w.book = Book()
-    w.book.calls.update(snapshot["calls"])
-    w.ahead = Ahead(LOOKAHEAD)
-    w.forget_parsed(1 << 62)
-    for i, cm in (*part, *after):
-        w.ahead.add(i, cm)
-    results = []
-    changed = False
-    for i, cm in part:
-        before, base_before = dict(w.fe.registrations), dict(w.base.registrations)
-        w.ahead.drop()
-        results.append(w.step(cm, i))
-        if w.fe.registrations != before or w.base.registrations != base_before:
-            changed = True
-            break  # the window runs again in one process: the rest would be thrown away
-    return results, changed, w.book.calls
+def _dumps(obj: Any) -> bytes:
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _DISPATCH
+    pickler.dump(obj)
+    return out.getvalue()
+
+
+class _Held:
+    """A worker's look-ahead: the messages it was sent and has not replayed, by call (ahead.Ahead's
+    ``later``). A call's messages arrive in capture order: all of a window's, and those past it, go
+    to its owner together."""
+
+    __slots__ = ("reach", "calls", "by_index")
+
+    def __init__(self, reach: int = LOOKAHEAD) -> None:
+        self.reach = reach
+        self.calls: dict[str, deque[tuple[int, Any]]] = {}
+        self.by_index: dict[int, tuple[Any, str]] = {}
+
+    def add(self, index: int, cm: Any, key: str) -> None:
+        self.by_index[index] = (cm, key)
+        q = self.calls.get(key)
+        if q is None:
+            q = self.calls[key] = deque()
+        q.append((index, cm))
+
+    def key(self, index: int) -> str:
+        return self.by_index[index][1]
+
+    def take(self, index: int) -> Any:
+        """Remove the message at ``index`` (the first held of its call) and return it."""
+        cm, key = self.by_index.pop(index)
+        q = self.calls[key]
+        q.popleft()
+        if not q:
+            del self.calls[key]
+        return cm
+
+    def drop_before(self, end: int) -> None:
+        for j in [j for j in self.by_index if j < end]:
+            self.take(j)
+
+    def later(self, key: str, index: int) -> Iterator[tuple[int, Any]]:
+        last = index + self.reach
+        for j, cm in self.calls.get(key, ()):
+            if j <= index:
+                continue
+            if j > last:
+                return
+            yield j, cm
+
+
+def _worker_main(conn: Any, config: ReplayConfig) -> None:
+    """A worker's life: build the Front Ends once, then answer tasks until told to stop (None)."""
+    try:
+        worker = _Worker(config)
+    except BaseException as err:  # noqa: BLE001 - handed to the main process, which raises it
+        worker, failed = None, err
+    gc.freeze()   # what a fork inherited is never collected here: the collector need not walk (and copy) it
+    while True:
+        try:
+            task = pickle.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        try:
+            if worker is None:
+                raise failed
+            answer = ("ok", worker.run(*task[1:]) if task[0] == "run" else worker.rollback(*task[1:]))
+        except BaseException as err:  # noqa: BLE001
+            answer = ("error", err)
+        try:
+            data = _dumps(answer)
+        except Exception as err:  # noqa: BLE001 - e.g. an exception that does not pickle
+            data = _dumps(("error", RuntimeError(f"replay worker: {type(err).__name__}: {err}")))
+        conn.send_bytes(data)
+
+
+class _Worker:
+    """One worker process's Replayer, its calls' Books, and what it saved to roll a window back."""
+
+    def __init__(self, config: ReplayConfig) -> None:
+        self.replayer = Replayer(config)
+        self.held = self.replayer.ahead = _Held(LOOKAHEAD)
+        self.saved: dict[str, bytes | None] = {}
+        self.purged = 0
+
+    def run(self, start: int, end: int, state: dict, regs: tuple | None, books: dict,
+            messages: list, part: list[int]) -> tuple[list[MessageResult], bool]:
+        w = self.replayer
+        w.fe.critical_errors.clear()
+        w.fe.critical_errors.update(state["critical"])
+        for app in list(w.fe.chain):
+            want = state["enabled"].get(app.name, app.enabled)
+            if app.enabled != want:
+                w.fe.chain.replace(app.name, enabled=want)
+        if regs is not None:
+            for fe, value in zip((w.fe, w.base), regs):
+                fe.registrations.clear()
+                fe.registrations.update(value)
+        w.same_state = state["same_state"]
+        if start // PURGE_EVERY > self.purged:
+            self.purged = start // PURGE_EVERY
+            w.book.purge(start)
+        w.book.calls.update(books)
+        for j, cm, key in messages:
+            self.held.add(j, cm, key)
+        # what a rollback restores: the Books of this window's calls as they are now (copies)
+        self.saved = saved = {}
+        for j in part:
+            key = self.held.key(j)
+            if key not in saved:
+                book = w.book.calls.get(key)
+                saved[key] = None if book is None else pickle.dumps(book, pickle.HIGHEST_PROTOCOL)
+        regs_now, base_now = dict(w.fe.registrations), dict(w.base.registrations)
+        results = []
+        for j in part:
+            results.append(w.step(self.held.take(j), j))
+            if w.fe.registrations != regs_now or w.base.registrations != base_now:
+                return results, True   # the window runs again in order: the rest would be thrown away
+        return results, False
+
+    def rollback(self, end: int) -> dict:
+        """Back to the window's start; hand over the Books of its calls (they go to the main process)."""
+        w = self.replayer
+        self.held.drop_before(end)
+        w.forget_parsed(end)
+        books = {}
+        for key, saved in self.saved.items():
+            w.book.calls.pop(key, None)
+            if saved is not None:
+                books[key] = pickle.loads(saved)
+        self.saved = {}
+        return books

@@ -5,6 +5,9 @@ selects with the keyboard: rows are buttons). Everything is inline: CSS, a few l
 each diagram as inline SVG rendered by the existing view code (transaction_diagram), so the file
 opens from a mail attachment or a closed network, and fetches nothing. A message whose trace was
 not kept (past the first rows) or whose diagram cannot be rendered shows its text trace instead.
+A row with no trace of its own (the response that answered a request's replay, a retransmission,
+what the Front End sent) says what it is, shows the diagram of the request it belongs to, and has
+a button that selects that request's row.
 """
 from __future__ import annotations
 
@@ -29,7 +32,8 @@ tr.msg.selected{background:#d8e8ff}.changed{color:#8a3b00;font-weight:600}.fault
 .differs{color:#a00;font-weight:600}.agrees{color:#176b17}code,pre{font-family:ui-monospace,monospace;
 font-size:12px}pre{white-space:pre-wrap;background:#f8f8f8;padding:.6em}
 #detail{border:1px solid #bbb;padding:.8em;margin-top:1em;min-height:3em}
-#detail svg{max-width:100%;height:auto}.muted{color:#666}
+#detail svg{max-width:100%;height:auto}.muted{color:#666}.points{font-weight:600}
+button.goto{font:inherit;margin-left:.5em;cursor:pointer}
 """
 
 _JS = """
@@ -46,6 +50,15 @@ _JS = """
   document.querySelectorAll('tr.msg').forEach(function(row){
     row.addEventListener('click',function(){show(row);});
     row.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){e.preventDefault();show(row);}});
+  });
+  detail.addEventListener('click',function(e){
+    var b=e.target.closest('button.goto');
+    if(!b)return;
+    var row=document.querySelector('tr.msg[data-index="'+b.dataset.goto+'"]');
+    if(!row)return;
+    show(row);
+    row.focus();
+    row.scrollIntoView({block:'nearest'});
   });
 })();
 """
@@ -91,6 +104,47 @@ def _fate(result: Any) -> str:
     return text
 
 
+_NO_TRACE = ('<p class="muted">No diagram kept for {what} (only the first ones are); run '
+             '<code>mspl-lite trace</code> on it for the whole trace.</p>')
+
+
+def _goto(index: int, by_index: dict) -> str:
+    """A button that selects row ``index`` (when the table lists it)."""
+    if index not in by_index:
+        return f' <span class="muted">(#{index} is not in this table)</span>'
+    return f' <button type="button" class="goto" data-goto="{index}">Show #{index}</button>'
+
+
+def _request_of(result: Any, by_index: dict) -> Any:
+    """The row of the request a row without a trace of its own belongs to: a retransmitted final
+    response names the answer it repeats, which names its request."""
+    seen = set()
+    row = by_index.get(result.matched)
+    while row is not None and row.role in ("answer", "retransmission") and row.index not in seen:
+        seen.add(row.index)
+        row = by_index.get(row.matched)
+    return row
+
+
+def _what_it_is(result: Any, by_index: dict) -> str:
+    """For a row with no trace of its own: what it is, and the row it points to."""
+    n = result.matched
+    if result.role == "answer":
+        return (f'<p class="points">This response answered the replay of #{n}: the response path ran on it '
+                f"there.{_goto(n, by_index)}</p>")
+    if result.role == "retransmission":
+        again = "final response" if result.first_line.startswith("SIP/") else "request"
+        return (f'<p class="points">A retransmission: the same {again} as #{n} again, skipped (the Front End '
+                f"absorbs it as part of that transaction).{_goto(n, by_index)}</p>")
+    if result.role == "observed":
+        if n is None:
+            return ('<p class="points">Sent by the Front End, for a request the capture does not hold: '
+                    "nothing to compare it with.</p>")
+        return (f'<p class="points">Sent by the Front End: what really happened next to #{n}, set beside what '
+                f"the simulator predicted for it.{_goto(n, by_index)}</p>")
+    return ""
+
+
 def _detail(result: Any, by_index: dict) -> str:
     out = [f"<h3>#{result.index} {_e(result.where)}</h3><p><code>{_e(result.first_line)}</code></p>",
            f"<pre>{_e(result.line())}</pre>"]
@@ -98,12 +152,16 @@ def _detail(result: Any, by_index: dict) -> str:
         out.append(f'<pre class="fault">{_e(f.message)}</pre>')
     if result.trace is not None:
         out.append(_inline_svg(result.trace))
-    elif result.role == "observed" and getattr(by_index.get(result.matched), "trace", None) is not None:
-        out.append(f"<p>What the simulator predicted for #{result.matched}, the request this follows:</p>")
-        out.append(_inline_svg(by_index[result.matched].trace))
-    elif result.role in ("replayed",):
-        out.append('<p class="muted">No diagram kept for this message (only the first ones are); run '
-                   '<code>mspl-lite trace</code> on it for the whole trace.</p>')
+    elif result.role in ("answer", "retransmission", "observed"):
+        out.append(_what_it_is(result, by_index))
+        request = _request_of(result, by_index)
+        if request is not None and request.trace is not None:
+            out.append(f"<p>The diagram of #{request.index}, the request it belongs to:</p>")
+            out.append(_inline_svg(request.trace))
+        elif request is not None:
+            out.append(_NO_TRACE.format(what=f"#{request.index}"))
+    elif result.role == "replayed":
+        out.append(_NO_TRACE.format(what="this message"))
     return "".join(out)
 
 
