@@ -34,7 +34,7 @@ from ..sip import address as sip_address
 from ..sip.message import check_request_uri
 # ScriptContext and the memory bounds live in context.py; importing them from here still works.
 from .context import MAX_COLLECTION, MAX_STRING, ScriptContext
-from .run import Disposition, LogEntry, ScriptFault
+from .run import Disposition, ScriptFault, new_disposition, new_log_entry
 from .server import METHOD_BITS, RegistrarEndpoint
 from .values import EnumValue, canonical_header_name, show, to_int, to_str, truth, type_name, wire_text
 
@@ -110,6 +110,10 @@ def _header_name(value: Any, fn: str, pos: int) -> str:
     return canonical_header_name(name)
 
 
+#: For the compiler: a constant header name is worked out once, when the script compiles.
+header_name = _header_name
+
+
 # ============================================================================================
 # Routing and message disposition
 # ============================================================================================
@@ -121,12 +125,17 @@ def _has_strict_route(message: Any) -> bool:
 
 def proxy_request(ctx: ScriptContext, node: Any, uri: Any = "") -> None:
     """ProxyRequest(uri): "" hands the request on; a URI sends it there (marks it routed)."""
-    uri = _string(uri, "ProxyRequest", 1)
-    if uri != "" and _has_strict_route(ctx.message):
+    if type(uri) is not str:
+        uri = _string(uri, "ProxyRequest", 1)
+    if uri != "" and ctx.message.get("Route") is not None:    # _has_strict_route, inlined
         raise ScriptFault("ProxyRequest(uri) on a strict-routed request (it has a Route header): "
                           "only ProxyRequest(\"\") is allowed",
                           hint="a request with a Route header already has its path; use ProxyRequest(\"\")")
-    ctx.dispose(node, Disposition(kind="proxy", line=node.line, column=node.column, uri=uri))
+    disposition = new_disposition("proxy", node.line, node.column, uri)
+    if ctx.final is not None:
+        ctx.dispose(node, disposition)   # raises: the message already left
+    ctx.final = disposition              # ctx.dispose, inlined: a proxy is always final
+    ctx.run.dispositions.append(disposition)
 
 
 def retarget_request(ctx: ScriptContext, node: Any, uri: Any) -> None:
@@ -301,12 +310,18 @@ def add_header(ctx: ScriptContext, node: Any, name: Any, value: Any) -> bool:
 
 def get_header_values(ctx: ScriptContext, node: Any, name: Any) -> tuple:
     """GetHeaderValues(name): every value of the header (comma lists split), empty if none."""
-    values = ctx.message.get_all(_header_name(name, "GetHeaderValues", 1))
-    size = len(values)
-    for i, v in enumerate(values):   # a plain loop: a script calls this often (bench/bench_script.py)
-        if not v.isascii():
-            values[i] = v = wire_text(v)
-        size += len(v)
+    return header_values(ctx, _header_name(name, "GetHeaderValues", 1))
+
+
+def header_values(ctx: ScriptContext, header: str) -> tuple:
+    """GetHeaderValues of a header name already checked (``header_name``)."""
+    values = ctx.message.get_all(header)
+    joined = "".join(values)   # measured and checked in one pass, not a Python loop per value
+    if joined.isascii():
+        size = len(values) + len(joined)
+    else:
+        values = [wire_text(v) for v in values]
+        size = len(values) + sum(len(v) for v in values)
     ctx.work += size     # ctx.charge(work=size, memory=size), inlined
     ctx.memory += size
     if ctx.work > ctx.work_budget or ctx.memory > ctx.memory_budget:
@@ -372,6 +387,11 @@ def supports_method(ctx: ScriptContext, node: Any, method: Any, mask: Any, extra
 
 def concatenate(ctx: ScriptContext, node: Any, *parts: Any) -> str:
     """Concatenate(s1, ..., sN): the strings joined; ints become their text."""
+    return join_strings(ctx, parts)
+
+
+def join_strings(ctx: ScriptContext, parts: Any) -> str:
+    """Concatenate of the values ``parts`` (a list or tuple)."""
     out = []
     size = 0
     pos = 0
@@ -398,10 +418,14 @@ def _fold(text: str, ignore_case: bool) -> str:
 
 def contains_string(ctx: ScriptContext, node: Any, source: Any, search: Any, ignore_case: Any) -> bool:
     """ContainsString(source, search, ignoreCase): true = ignore case (bb680016, OCS 2007)."""
-    s = _string(source, "ContainsString", 1)
-    t = _string(search, "ContainsString", 2)
-    flag = truth(ignore_case)
-    ctx.charge(work=(len(s) + len(t)) * (2 if flag else 1))
+    s = source if type(source) is str else _string(source, "ContainsString", 1)
+    t = search if type(search) is str else _string(search, "ContainsString", 2)
+    flag = ignore_case if ignore_case is True or ignore_case is False else truth(ignore_case)
+    work = (len(s) + len(t)) * (2 if flag else 1)
+    ctx.work += work    # ctx.charge(work=work), inlined
+    if ctx.work > ctx.work_budget:
+        ctx.work -= work
+        ctx.charge(work=work)   # raises the work budget's fault
     if flag:    # _fold, inlined
         return t.casefold() in s.casefold()
     return t in s
@@ -524,6 +548,7 @@ def _uri_function(fn: str, helper: str) -> Callable[..., Any]:
             ctx.charge(work=n)   # raises the work budget's fault
         return function(text)
     impl.__name__ = helper
+    impl.helper = function   # the compiler calls it directly for a string argument (_uri_call)
     impl.__doc__ = f"{fn}(address): via mspl_lite.sip.address.{helper}; null when not found."
     return impl
 
@@ -594,26 +619,50 @@ def log(ctx: ScriptContext, node: Any, name: Any, detail: Any, *texts: Any) -> N
     """Log(name, detail, s1, ...): "Event" and "Error" go to the event log, "Debugr" and every
     other name to the debug log (L10 gg439513); ``detail`` may be a bool or an int."""
     level_name = _string(name, "Log", 1)
-    level = level_name if level_name in ("Event", "Error") else "Debugr"
-    full = truth(detail)
-    out = []
+    write_log(ctx, node, level_name, log_level(level_name), truth(detail), list(texts), 3)
+
+
+def log_level(name: str) -> str:
+    """Where ``Log(name, ...)`` writes: "Event", "Error", or "Debugr" for every other name."""
+    return name if name in ("Event", "Error") else "Debugr"
+
+
+def write_log(ctx: ScriptContext, node: Any, level_name: str, level: str, full: bool, texts: list,
+              first: int) -> None:
+    """Log's entry, once its name and flag are known: ``texts`` are the values to log (the list
+    is reused for their strings), ``first`` the argument position of the first, for messages."""
     size = len(level_name)
-    pos = 2
-    for t in texts:   # a plain loop, not generators: Log is a script's commonest call after the routing ones
-        pos += 1
+    pos = first
+    for i, t in enumerate(texts):   # a plain loop, not generators: Log is a common call
         if type(t) is not str:
-            t = _string(t, "Log", pos)
-        out.append(t)
+            if type(t) is int:
+                texts[i] = t = str(t)   # to_str of an int, inlined
+            elif t is True or t is False:
+                texts[i] = t = "true" if t else "false"
+            else:
+                texts[i] = t = _string(t, "Log", pos)
         size += len(t)
-    lines = tuple(out)
+        pos += 1
+    append_log(ctx, node, level_name, level, full, tuple(texts), size)
+
+
+def append_log(ctx: ScriptContext, node: Any, level_name: str, level: str, full: bool,
+               lines: tuple, size: int) -> None:
+    """Record Log's entry: ``lines`` are its strings, ``size`` their length and the name's."""
     if full:   # the whole message is written out: its headers, measured before they are copied
         size += sum(len(h.name) + len(h.value) + 4 for h in ctx.message.headers)
-    ctx.charge(work=size, memory=size)
-    ctx.run.log.append(LogEntry(level=level, name=level_name, detail=full, lines=lines,
-                                summary=_log_summary(ctx, full), line=node.line, column=node.column))
+    ctx.work += size     # ctx.charge(work=size, memory=size), inlined
+    ctx.memory += size
+    if ctx.work > ctx.work_budget or ctx.memory > ctx.memory_budget:
+        ctx.work -= size
+        ctx.memory -= size
+        ctx.charge(work=size, memory=size)   # raises the fault of the budget that is over
+    ctx.run.log.append(new_log_entry(level, level_name, full, lines, _log_summary(ctx, full), node.line,
+                                     node.column))
 
 
 def _log_summary(ctx: ScriptContext, detail: bool) -> tuple[str, ...]:
+    """What the server adds to a logged line (LogEntry.summary)."""
     message = ctx.message
     if detail:
         text = str(message).split("\r\n\r\n", 1)[0].split("\n\n", 1)[0]
@@ -625,6 +674,9 @@ def _log_summary(ctx: ScriptContext, detail: bool) -> tuple[str, ...]:
     return (f"Application: {ctx.app_uri}", f"Method: {cseq[-1] if cseq else ''}",
             f"Status: {message.status_code} {message.reason}",
             f"From: {message.get('From') or ''}", f"To: {message.get('To') or ''}")
+
+
+log_summary = _log_summary   # for the compiler's Log (compiler._log_call)
 
 
 # ============================================================================================

@@ -27,21 +27,26 @@ from typing import Any, Callable
 
 from ..errors import Diagnostic, ScriptError, UsageError
 from . import ast
-from .builtins import BUILTINS
+from .builtins import BUILTINS, header_name, header_values, join_strings, log_level, log_summary, write_log
 # ScriptEnvironment and DEFAULT_STEP_BUDGET live in context.py; importing them from here still works.
 from .context import DEFAULT_STEP_BUDGET, ScriptContext, ScriptEnvironment, default_environment
-from .run import ScriptFault, ScriptRun
+from .run import ScriptFault, ScriptRun, new_log_entry
 from .server import RegistrarEndpoint
-from .signatures import BUILTIN_VARIABLES, ENUM_TYPES, FUNCTIONS, REMOVED_FUNCTIONS
+from .signatures import BUILTIN_VARIABLES, ENUM_TYPES, FUNCTIONS, HANDLED_DISPOSITIONS, REMOVED_FUNCTIONS
 from .values import (
     ENDPOINT_FIELDS, ENUMS, FLOAT_MAX, INT_MAX, INT_MIN, MESSAGE_READERS, REMOVED_ENUM_VALUES, REQUEST_READERS,
-    RESPONSE_READERS, Row, coerce_to, compare, equal, read_member, show, to_collection, to_float,
-    to_int, to_str, truth, type_name,
+    RESPONSE_READERS, EnumValue, Row, coerce_to, compare, equal, read_member, show, to_collection, to_float,
+    to_int, to_str, truth, type_name, wire_text,
 )
 
 __all__ = ["Script", "ScriptEnvironment", "WHILE_LIMIT", "DEFAULT_STEP_BUDGET"]
 
 WHILE_LIMIT = 500
+#: The compiler's fast paths (issue 13: bench/bench_script.py): closures specialised for common
+#: shapes -- a variable read from its slot, a block entered by its if or foreach, a constant
+#: argument worked out once, a call and its store in one closure. Each gives what the general
+#: closure gives; tests/test_script_fast_paths.py compiles scripts with this off to show it.
+FAST_PATHS = True
 MAX_CALL_DEPTH = 32
 
 BREAK = 1
@@ -111,12 +116,11 @@ class Script:
         record.steps = ctx.steps
         record.work = ctx.work
         record.memory = ctx.memory
-        handled = False
-        for d in record.dispositions:   # any(...) without a generator
-            if d.handles:
-                handled = True
-                break
-        record.handled = handled
+        # any(d.handles for d in record.dispositions), read off ctx.final: a run records at most one
+        # final disposition (a second one is a critical error before it is recorded, ctx.dispose),
+        # and only a final one handles the message
+        final = ctx.final
+        record.handled = final is not None and final.kind in HANDLED_DISPOSITIONS
         return record
 
     def __repr__(self) -> str:
@@ -219,6 +223,7 @@ class _Compiler:
                 if ctx.steps > ctx.budget:
                     raise ctx.over_budget(node)
                 return only(ctx, f)
+            run_one.parts = (n, node, only)   # for stmt_If and stmt_Foreach: the same count, one call fewer
             return run_one
 
         def run_block(ctx, f):
@@ -230,6 +235,7 @@ class _Compiler:
                 if signal is not None:
                     return signal
             return None
+        run_block.statements = (n, node, compiled)   # for stmt_If: the same count, one call fewer
         return run_block
 
     def statement(self, node: ast.Stmt) -> Closure | None:
@@ -247,6 +253,8 @@ class _Compiler:
     # expression statement: ``Call(...);``
     def stmt_ExprStmt(self, node: ast.ExprStmt) -> Closure:
         expr = self.expression(node.expr)
+        if FAST_PATHS and getattr(expr, "void", False):
+            return expr     # ``Log(...);``: the call returns None, the "go on" signal itself
 
         def run_expr(ctx, f):
             expr(ctx, f)
@@ -287,6 +295,109 @@ class _Compiler:
                     f[slot] = _coerce_variable(v, t, name, node)
                 return None
             return assign_constant
+        uri = getattr(value, "uri_call", None) if FAST_PATHS else None
+        if uri is not None:     # ``user = GetUserAtHost(uri);``: uri_call and the store in one closure
+            function, impl, helper, call_node, arg = uri
+            s0 = getattr(arg, "slot", None)
+            field = getattr(arg, "field", None)   # ``GetUri(sipRequest.From)``: kind_header's read
+            header, want_request = field if field is not None else (None, None)
+
+            def assign_uri_call(ctx, f):
+                try:    # the body of _uri_call's closure
+                    if header is not None:
+                        if ctx.is_request == want_request:    # kind_header, inlined
+                            v = ctx.message.get(header)
+                            if v is None:
+                                v = ""
+                            elif not v.isascii():
+                                v = wire_text(v)
+                        else:
+                            v = False
+                    elif s0 is None:
+                        v = arg(ctx, f)
+                    else:
+                        v = f[s0]
+                        if v is UNSET:
+                            v = arg(ctx, f)   # raises "read before any value was assigned"
+                    if type(v) is not str:
+                        v = impl(ctx, call_node, v)
+                    else:
+                        n = len(v)
+                        ctx.work += n
+                        if ctx.work > ctx.work_budget:
+                            ctx.work -= n
+                            ctx.charge(work=n)   # raises the work budget's fault
+                        v = helper(v)
+                except ScriptFault as fault:
+                    raise _locate(fault, call_node)
+                except Exception as exc:
+                    raise _internal(exc, function, call_node) from exc
+                t = f[tslot]
+                if t is None:
+                    if v is not None:
+                        f[tslot] = type(v)
+                    f[slot] = v
+                elif v is None or type(v) is t:
+                    f[slot] = v
+                else:
+                    f[slot] = _coerce_variable(v, t, name, node)
+                return None
+            return assign_uri_call
+        row_column = getattr(value, "row_column", None) if FAST_PATHS else None
+        if row_column is not None:   # ``action = policy[user].action;``: column_of_key and the store
+            file, key_slot, lookup, column, index, member = row_column
+
+            def assign_row_column(ctx, f):
+                table = ctx.flat_files.get(file)
+                key = f[key_slot]
+                if table is not None and type(key) is str:
+                    try:
+                        row = table.lookup(key)
+                    except UsageError:
+                        row = lookup(ctx, f)   # raises the located fault
+                else:
+                    row = lookup(ctx, f)
+                if row is None:
+                    v = None
+                else:
+                    try:
+                        v = row[column]
+                    except KeyError:
+                        raise _fault(f"flat file {_file_name(index)} has no column {column!r}", member,
+                                     hint="columns: " + ", ".join(row)) from None
+                t = f[tslot]
+                if t is None:
+                    if v is not None:
+                        f[tslot] = type(v)
+                    f[slot] = v
+                elif v is None or type(v) is t:
+                    f[slot] = v
+                else:
+                    f[slot] = _coerce_variable(v, t, name, node)
+                return None
+            return assign_row_column
+        step = getattr(value, "step", None) if FAST_PATHS else None
+        if step is not None:    # ``n = n + 1;``: the sum and the store in one closure
+            s0, b, plus, op, left, sum_node = step
+
+            def assign_step(ctx, f):
+                a = f[s0]
+                if type(a) is int and INT_MIN <= (v := a + b if plus else a - b) <= INT_MAX:
+                    pass
+                else:
+                    if a is UNSET:
+                        a = left(ctx, f)   # raises "read before any value was assigned"
+                    v = _arithmetic(op, a, b, sum_node)
+                t = f[tslot]
+                if t is None:
+                    f[tslot] = type(v)   # never None: a sum is a number
+                    f[slot] = v
+                elif type(v) is t:
+                    f[slot] = v
+                else:
+                    f[slot] = _coerce_variable(v, t, name, node)
+                return None
+            return assign_step
 
         def assign(ctx, f):
             v = value(ctx, f)
@@ -362,6 +473,41 @@ class _Compiler:
     def stmt_If(self, node: ast.If) -> Closure:
         cond = self.condition(node.cond)
         then = self.sub(node.then)
+        parts = getattr(then, "parts", None) if FAST_PATHS else None
+        if node.else_ is None and parts is not None:   # ``if (c) { one statement }``
+            n, block, only = parts
+            if getattr(cond, "not_request", False):     # ``if (!sipRequest) { return; }``
+                def unless_request(ctx, f):
+                    if not ctx.is_request:
+                        ctx.steps += n
+                        if ctx.steps > ctx.budget:
+                            raise ctx.over_budget(block)
+                        return only(ctx, f)
+                    return None
+                return unless_request
+
+            def run_if_block(ctx, f):
+                if cond(ctx, f):
+                    ctx.steps += n     # the block's count and check (block()), inlined
+                    if ctx.steps > ctx.budget:
+                        raise ctx.over_budget(block)
+                    return only(ctx, f)
+                return None
+            return run_if_block
+        if FAST_PATHS and node.else_ is None and getattr(then, "statements", None) is not None:
+            n, block, statements = then.statements   # ``if (c) { s1 s2 ... }``
+
+            def run_if_statements(ctx, f):
+                if cond(ctx, f):
+                    ctx.steps += n     # the block's count and check (block()), inlined
+                    if ctx.steps > ctx.budget:
+                        raise ctx.over_budget(block)
+                    for stmt in statements:
+                        signal = stmt(ctx, f)
+                        if signal is not None:
+                            return signal
+                return None
+            return run_if_statements
         if node.else_ is None:
             def run_if(ctx, f):
                 if cond(ctx, f):
@@ -446,6 +592,48 @@ class _Compiler:
             return run_endpoints
 
         tslot = slot + len(self.scope.slots)
+        parts = getattr(body, "parts", None) if FAST_PATHS else None
+        if parts is not None:     # ``foreach (x in c) { one statement }``
+            n, block, only = parts
+            header = getattr(iterable, "header", None)   # ``GetHeaderValues("Via")``: called here
+
+            def run_foreach_block(ctx, f):
+                if header is not None:
+                    try:    # _header_values_call's closure, inlined
+                        collection = header_values(ctx, header)
+                    except ScriptFault as fault:
+                        raise _locate(fault, iterable_node)
+                    except Exception as exc:
+                        raise _internal(exc, "GetHeaderValues", iterable_node) from exc
+                else:
+                    collection = iterable(ctx, f)
+                if type(collection) is not tuple:
+                    collection = to_collection(collection)
+                for item in collection:
+                    ctx.steps += 1
+                    if ctx.steps > ctx.budget:
+                        raise ctx.over_budget(node)
+                    t = f[tslot]   # the store of assigner(), inlined
+                    if t is None:
+                        if item is not None:
+                            f[tslot] = type(item)
+                        f[slot] = item
+                    elif item is None or type(item) is t:
+                        f[slot] = item
+                    else:
+                        f[slot] = _coerce_variable(item, t, var, node)
+                    ctx.steps += n     # the block's count and check (block()), inlined
+                    if ctx.steps > ctx.budget:
+                        raise ctx.over_budget(block)
+                    signal = only(ctx, f)
+                    if signal is not None:
+                        if signal == BREAK:
+                            break
+                        if signal == CONTINUE:
+                            continue
+                        return signal
+                return None
+            return run_foreach_block
 
         def run_foreach(ctx, f):
             collection = iterable(ctx, f)
@@ -530,11 +718,23 @@ class _Compiler:
         if isinstance(node, ast.Name) and node.name == "sipResponse" and "sipResponse" not in self.scope.slots:
             return lambda ctx, f: ctx.is_response
         if isinstance(node, ast.Unary) and node.op == "!":
-            inner = self.condition(node.operand)
+            operand = node.operand
+            if FAST_PATHS and isinstance(operand, ast.Name) and operand.name == "sipRequest" \
+                    and "sipRequest" not in self.scope.slots:
+                def not_request(ctx, f):
+                    return not ctx.is_request
+                not_request.not_request = True   # for stmt_If
+                return not_request
+            if FAST_PATHS and isinstance(operand, ast.Name) and operand.name == "sipResponse" \
+                    and "sipResponse" not in self.scope.slots:
+                return lambda ctx, f: not ctx.is_response
+            inner = self.condition(operand)
             return lambda ctx, f: not inner(ctx, f)
         if isinstance(node, ast.Logical) or isinstance(node, ast.Binary) and node.op in _COMPARISONS:
             return self.expression(node)   # already a bool
         value = self.expression(node)
+        if FAST_PATHS and getattr(value, "returns_bool", False):
+            return value   # a built-in that always returns a bool (_BOOL_BUILTINS)
 
         def test(ctx, f):
             v = value(ctx, f)
@@ -644,6 +844,25 @@ class _Compiler:
             if reader is None:
                 return None
 
+            header = getattr(reader, "header", None) if FAST_PATHS else None
+            if header is not None:    # the reader of values._header, inlined
+                def kind_header(ctx, f):
+                    if ctx.is_request == want_request:
+                        value = ctx.message.get(header)
+                        if value is None:
+                            return ""
+                        return value if value.isascii() else wire_text(value)
+                    return False
+                kind_header.field = (header, want_request)   # for assigner()
+                return kind_header
+            if FAST_PATHS and name == "Method" and want_request:
+                def request_method(ctx, f):
+                    if ctx.is_request:
+                        return ctx.message.method
+                    return False
+                request_method.method_field = True   # for equality()
+                return request_method
+
             def kind_field(ctx, f):
                 if ctx.is_request == want_request:
                     return reader(ctx.message, ctx)
@@ -654,6 +873,29 @@ class _Compiler:
     def row_member(self, node: ast.Member, index: ast.Index, column: str) -> Closure:
         """``file[key].column``: the column of the row, or null when there is no such row."""
         lookup = self.row_lookup(index)
+        key_slot = getattr(getattr(lookup, "index", None), "slot", None) if FAST_PATHS else None
+        if key_slot is not None:
+            name = index.obj.name
+
+            def column_of_key(ctx, f):
+                table = ctx.flat_files.get(name)
+                key = f[key_slot]
+                if table is not None and type(key) is str:   # lookup(), inlined for a key string
+                    try:
+                        row = table.lookup(key)
+                    except UsageError:
+                        row = lookup(ctx, f)   # raises the located fault
+                else:
+                    row = lookup(ctx, f)
+                if row is None:
+                    return None
+                try:
+                    return row[column]
+                except KeyError:
+                    raise _fault(f"flat file {_file_name(index)} has no column {column!r}", node,
+                                 hint="columns: " + ", ".join(row)) from None
+            column_of_key.row_column = (name, key_slot, lookup, column, index, node)   # for assigner()
+            return column_of_key
 
         def column_of(ctx, f):
             row = lookup(ctx, f)
@@ -708,6 +950,7 @@ class _Compiler:
                              hint="test the key with `!= null` first")
             raise _fault(f"a {type_name(key)} cannot index flat file {name}", node.index,
                          hint="use a row number or a key string")
+        lookup.index = index
         return lookup
 
     def expr_Call(self, node: ast.Call) -> Closure:
@@ -730,6 +973,38 @@ class _Compiler:
         count = len(args)
         if count < signature.min_args or signature.max_args is not None and count > signature.max_args:
             return _failing(f"{name} takes {_arity(signature)}, not {count}", node)
+        call = self.builtin_call(node, signature, args)
+        if signature.returns == "void":
+            call.void = True            # returns None: an expression statement needs no wrapper
+        elif name in _BOOL_BUILTINS:
+            call.returns_bool = True    # a condition needs no truth test
+        return call
+
+    def builtin_call(self, node: ast.Call, signature: Any, args: list[Closure]) -> Closure:
+        """The closure of a call of a built-in, its message kind checked first."""
+        name = node.name
+        constants = [getattr(a, "constant", None) for a in args]
+        if not FAST_PATHS:
+            return _kind_guard(_general_call(name, BUILTINS[name], node, args), name, signature.kind,
+                               signature.wrong_kind, node) if signature.kind != "any" \
+                else _general_call(name, BUILTINS[name], node, args)
+        if name == "Log" and len(args) >= 2 and constants[0] is not None and type(constants[0][0]) is str \
+                and constants[1] is not None:
+            return _log_call(node, constants[0][0], constants[1][0], args[2:])
+        if name == "Concatenate":
+            return _concatenate_call(node, args)
+        if name == "ContainsString" and constants[0] is None and constants[1] is not None \
+                and type(constants[1][0]) is str and constants[2] is not None:
+            return _contains_constant_call(node, args[0], constants[1][0], truth(constants[2][0]))
+        if name == "GetHeaderValues" and constants[0] is not None:
+            try:
+                header = header_name(constants[0][0], name, 1)
+            except ScriptFault:
+                pass   # a bad name: the general call raises the fault when the call runs
+            else:
+                return _header_values_call(node, header)
+        if signature.kind != "any" and signature.wrong_kind == "critical" and len(args) <= 1:
+            return _builtin_call(name, BUILTINS[name], node, args, want_request=signature.kind == "request")
         call = _builtin_call(name, BUILTINS[name], node, args)
         if signature.kind == "any":
             return call
@@ -796,6 +1071,19 @@ class _Compiler:
             constant = getattr(right, "constant", None)
             if constant is not None and type(constant[0]) is int:   # ``n + 1``
                 b = constant[0]
+                s = getattr(left, "slot", None) if FAST_PATHS else None
+                if s is not None:
+                    def arithmetic_variable_constant(ctx, f):
+                        a = f[s]
+                        if type(a) is int:
+                            n = a + b if plus else a - b
+                            if INT_MIN <= n <= INT_MAX:
+                                return n
+                        if a is UNSET:
+                            a = left(ctx, f)   # raises "read before any value was assigned"
+                        return _arithmetic(op, a, b, node)
+                    arithmetic_variable_constant.step = (s, b, plus, op, left, node)   # for assigner()
+                    return arithmetic_variable_constant
 
                 def arithmetic_constant(ctx, f):
                     a = left(ctx, f)
@@ -824,6 +1112,16 @@ class _Compiler:
         if (isinstance(right_node, ast.Literal) and type(right_node.value) is str
                 and len(right_node.value) <= _FREE_TEXT):
             literal = right_node.value
+            s = getattr(left, "slot", None) if FAST_PATHS else None
+            if s is not None:     # ``name == "text"``: the variable read inline
+                def equal_text_variable(ctx, f):
+                    v = f[s]
+                    if type(v) is str:
+                        return (v == literal) != negate
+                    if v is UNSET:
+                        v = left(ctx, f)   # raises "read before any value was assigned"
+                    return equal(v, literal) != negate
+                return equal_text_variable
             if negate:
                 def not_equal_text(ctx, f):
                     v = left(ctx, f)
@@ -839,6 +1137,30 @@ class _Compiler:
                 return equal(v, literal)
             return equal_text
         right = self.expression(right_node)
+        constant = getattr(right, "constant", None)
+        enum = constant[0] if constant is not None else None
+        if FAST_PATHS and type(enum) is EnumValue and enum.type == "StandardMethod" and enum.name != "NonStandard":
+            text = enum.text   # ``sipRequest.Method == StandardMethod.Invite``
+
+            if getattr(left, "method_field", False):   # ``sipRequest.Method`` read inline
+                def method_is(ctx, f):
+                    if ctx.is_request:
+                        a = ctx.message.method
+                        if type(a) is str and len(a) <= _FREE_TEXT:
+                            return (a.upper() == text) != negate
+                    else:
+                        a = False
+                    _charge_text(ctx, a, enum, node)
+                    return equal(a, enum) != negate
+                return method_is
+
+            def equal_method(ctx, f):
+                a = left(ctx, f)
+                if type(a) is str and len(a) <= _FREE_TEXT:   # EnumValue.equals, inlined
+                    return (a.upper() == text) != negate
+                _charge_text(ctx, a, enum, node)
+                return equal(a, enum) != negate
+            return equal_method
 
         def equal_values(ctx, f):
             a = left(ctx, f)
@@ -849,6 +1171,10 @@ class _Compiler:
 
 
 _COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
+
+#: Built-ins that return a bool whenever they return (tests/test_script_fast_paths.py checks it).
+_BOOL_BUILTINS = frozenset({"ContainsString", "EqualString", "SupportsMethod", "DomainSupported",
+                            "CheckUserOption", "AddHeader", "SetParameterValue", "Respond"})
 
 
 #: Strings up to this length are compared or parsed as numbers without counting the work.
@@ -948,18 +1274,47 @@ def _arithmetic(op: str, a: Any, b: Any, node: Any) -> Any:
     return n
 
 
-def _builtin_call(name: str, impl: Callable[..., Any], node: Any, args: list[Closure]) -> Closure:
-    """A call of a built-in: evaluate the arguments, run it, locate any fault at the call."""
-    # Unrolled for up to three arguments: a call is the commonest step of a script, and the
-    # general call_n (a list and a * call per run) costs measurably more. Constant arguments
-    # (literals, enum values) are passed as values, not closures to call.
+def _general_call(name: str, impl: Callable[..., Any], node: Any, args: list[Closure]) -> Closure:
+    """A call of a built-in the general way: every argument's closure called, left to right
+    (what _builtin_call's shapes must equal; FAST_PATHS off)."""
+    def call_n(ctx, f):
+        try:
+            return impl(ctx, node, *[a(ctx, f) for a in args])
+        except ScriptFault as fault:
+            raise _locate(fault, node)
+        except Exception as exc:
+            raise _internal(exc, name, node) from exc
+    return call_n
+
+
+def _builtin_call(name: str, impl: Callable[..., Any], node: Any, args: list[Closure],
+                  want_request: bool | None = None) -> Closure:
+    """A call of a built-in: evaluate the arguments, run it, locate any fault at the call.
+
+    ``want_request`` (True/False) checks the message kind first, as _kind_guard does, for calls
+    of up to one argument (ProxyRequest, Fork, ProxyResponse ...); None checks nothing."""
+    # Unrolled for the common shapes: a call is the commonest step of a script, and the
+    # general call_n (a list and a * call per run) costs measurably more (bench/bench_script.py).
+    # Constant arguments (literals, enum values) are passed as values, not closures to call;
+    # variables are read from their slot (a closure is called only to raise the fault of a
+    # variable read before any assignment).
     count = len(args)
     constants = [getattr(a, "constant", None) for a in args]
-    if count == 1 and getattr(args[0], "slot", None) is not None:
+    slots = [getattr(a, "slot", None) for a in args]
+    if want_request is not None:
+        if count > 1:
+            raise ValueError("a kind check is fused only into calls of at most one argument")
+        wrong = _wrong_kind(name, "request" if want_request else "response", node)
+    helper = getattr(impl, "helper", None)
+    if count == 1 and helper is not None and constants[0] is None and want_request is None:
+        return _uri_call(name, impl, helper, node, args[0])
+    if count == 1 and slots[0] is not None:
         a0 = args[0]
-        s0 = a0.slot
+        s0 = slots[0]
 
         def call1_variable(ctx, f):
+            if want_request is not None and ctx.is_request is not want_request:
+                raise wrong()
             try:
                 v = f[s0]
                 if v is UNSET:
@@ -974,6 +1329,8 @@ def _builtin_call(name: str, impl: Callable[..., Any], node: Any, args: list[Clo
         v0 = constants[0][0]
 
         def call1_constant(ctx, f):
+            if want_request is not None and ctx.is_request is not want_request:
+                raise wrong()
             try:
                 return impl(ctx, node, v0)
             except ScriptFault as fault:
@@ -981,35 +1338,12 @@ def _builtin_call(name: str, impl: Callable[..., Any], node: Any, args: list[Clo
             except Exception as exc:
                 raise _internal(exc, name, node) from exc
         return call1_constant
-    if count > 3 or (count > 1 and all(c is not None for c in constants)):
-        # the argument list with the constants in place; the others evaluated left to right
-        template = [c[0] if c is not None else None for c in constants]
-        dynamic = [(i, a) for i, (a, c) in enumerate(zip(args, constants)) if c is None]
-
-        def call_template(ctx, f):
-            try:
-                values = template.copy()
-                for i, a in dynamic:
-                    values[i] = a(ctx, f)
-                return impl(ctx, node, *values)
-            except ScriptFault as fault:
-                raise _locate(fault, node)
-            except Exception as exc:
-                raise _internal(exc, name, node) from exc
-        return call_template
-    if count == 0:
-        def call0(ctx, f):
-            try:
-                return impl(ctx, node)
-            except ScriptFault as fault:
-                raise _locate(fault, node)
-            except Exception as exc:
-                raise _internal(exc, name, node) from exc
-        return call0
     if count == 1:
         a0 = args[0]
 
         def call1(ctx, f):
+            if want_request is not None and ctx.is_request is not want_request:
+                raise wrong()
             try:
                 return impl(ctx, node, a0(ctx, f))
             except ScriptFault as fault:
@@ -1017,6 +1351,71 @@ def _builtin_call(name: str, impl: Callable[..., Any], node: Any, args: list[Clo
             except Exception as exc:
                 raise _internal(exc, name, node) from exc
         return call1
+    if count == 0:
+        def call0(ctx, f):
+            if want_request is not None and ctx.is_request is not want_request:
+                raise wrong()
+            try:
+                return impl(ctx, node)
+            except ScriptFault as fault:
+                raise _locate(fault, node)
+            except Exception as exc:
+                raise _internal(exc, name, node) from exc
+        return call0
+    if all(c is not None for c in constants):
+        values = tuple(c[0] for c in constants)
+
+        def call_constants(ctx, f):
+            try:
+                return impl(ctx, node, *values)
+            except ScriptFault as fault:
+                raise _locate(fault, node)
+            except Exception as exc:
+                raise _internal(exc, name, node) from exc
+        return call_constants
+    if count <= 3 and constants[0] is None and all(c is not None for c in constants[1:]):
+        # ``ContainsString(agent, "Lync", true)``: one value, then constants
+        a0 = args[0]
+        s0 = slots[0]
+        c1 = constants[1][0]
+        c2 = constants[2][0] if count == 3 else None
+
+        def call_first_dynamic(ctx, f):
+            try:
+                if s0 is None:
+                    v = a0(ctx, f)
+                else:
+                    v = f[s0]
+                    if v is UNSET:
+                        v = a0(ctx, f)   # raises "read before any value was assigned"
+                if count == 3:
+                    return impl(ctx, node, v, c1, c2)
+                return impl(ctx, node, v, c1)
+            except ScriptFault as fault:
+                raise _locate(fault, node)
+            except Exception as exc:
+                raise _internal(exc, name, node) from exc
+        return call_first_dynamic
+    if count > 3 or any(c is not None or s is not None for c, s in zip(constants, slots)):
+        # the argument list with the constants in place; the others evaluated left to right
+        template = [c[0] if c is not None else None for c in constants]
+        dynamic = [(i, s, a) for i, (a, c, s) in enumerate(zip(args, constants, slots)) if c is None]
+
+        def call_template(ctx, f):
+            try:
+                values = template.copy()
+                for i, s, a in dynamic:
+                    if s is None:
+                        values[i] = a(ctx, f)
+                    else:
+                        v = f[s]
+                        values[i] = a(ctx, f) if v is UNSET else v
+                return impl(ctx, node, *values)
+            except ScriptFault as fault:
+                raise _locate(fault, node)
+            except Exception as exc:
+                raise _internal(exc, name, node) from exc
+        return call_template
     if count == 2:
         a0, a1 = args
 
@@ -1028,26 +1427,207 @@ def _builtin_call(name: str, impl: Callable[..., Any], node: Any, args: list[Clo
             except Exception as exc:
                 raise _internal(exc, name, node) from exc
         return call2
-    if count == 3:
-        a0, a1, a2 = args
+    a0, a1, a2 = args
 
-        def call3(ctx, f):
-            try:
-                return impl(ctx, node, a0(ctx, f), a1(ctx, f), a2(ctx, f))
-            except ScriptFault as fault:
-                raise _locate(fault, node)
-            except Exception as exc:
-                raise _internal(exc, name, node) from exc
-        return call3
-
-    def call_n(ctx, f):
+    def call3(ctx, f):
         try:
-            return impl(ctx, node, *[a(ctx, f) for a in args])
+            return impl(ctx, node, a0(ctx, f), a1(ctx, f), a2(ctx, f))
         except ScriptFault as fault:
             raise _locate(fault, node)
         except Exception as exc:
             raise _internal(exc, name, node) from exc
-    return call_n
+    return call3
+
+
+def _uri_call(name: str, impl: Callable[..., Any], helper: Callable[[str], Any], node: Any,
+              arg: Closure) -> Closure:
+    """``GetUserAtHost(uri)`` and the other mspl_lite.sip.address functions (builtins._uri_function):
+    for a string the helper is called directly, after the same work charge; any other value
+    takes the built-in's own path (its faults)."""
+    s0 = getattr(arg, "slot", None)
+
+    def uri_call(ctx, f):
+        try:
+            if s0 is None:
+                v = arg(ctx, f)
+            else:
+                v = f[s0]
+                if v is UNSET:
+                    v = arg(ctx, f)   # raises "read before any value was assigned"
+            if type(v) is not str:
+                return impl(ctx, node, v)
+            n = len(v)
+            ctx.work += n    # ctx.charge(work=n), inlined as in the built-in
+            if ctx.work > ctx.work_budget:
+                ctx.work -= n
+                ctx.charge(work=n)   # raises the work budget's fault
+            return helper(v)
+        except ScriptFault as fault:
+            raise _locate(fault, node)
+        except Exception as exc:
+            raise _internal(exc, name, node) from exc
+    uri_call.uri_call = (name, impl, helper, node, arg)   # for assigner()
+    return uri_call
+
+
+def _log_call(node: Any, level_name: str, detail: Any, args: list[Closure]) -> Closure:
+    """``Log("Debugr", false, ...)``: the name and detail flag are constants (the usual case), so
+    the level and the flag are worked out once, and the constant strings measured once. On each
+    run the other strings are evaluated left to right; ints and bools become their text as they
+    come (that cannot fail); any other value is converted by builtins.write_log once all are
+    evaluated, as log() does, so its fault comes after every argument ran."""
+    level = log_level(level_name)
+    full = truth(detail)
+    line = node.line
+    column = node.column
+    constants = [getattr(a, "constant", None) for a in args]
+    if any(c is not None and type(c[0]) is not str for c in constants):
+        return _builtin_call("Log", BUILTINS["Log"], node,
+                             [_constant(level_name), _constant(detail)] + args)
+    template = [c[0] if c is not None else None for c in constants]
+    fixed = len(level_name) + sum(len(c[0]) for c in constants if c is not None)
+    dynamic = [(i, getattr(a, "slot", None), a) for i, (a, c) in enumerate(zip(args, constants)) if c is None]
+
+    def log_constant_level(ctx, f):
+        try:
+            values = template.copy()
+            size = fixed
+            other = False
+            for i, s, a in dynamic:
+                if s is None:
+                    v = a(ctx, f)
+                else:
+                    v = f[s]
+                    if v is UNSET:
+                        v = a(ctx, f)   # raises "read before any value was assigned"
+                t = type(v)
+                if t is str:
+                    pass
+                elif t is int:
+                    v = str(v)      # to_str, inlined
+                elif t is bool:
+                    v = "true" if v else "false"
+                else:
+                    other = True    # converted (or refused) below, in argument order
+                values[i] = v
+                if not other:
+                    size += len(v)
+            if other or full:
+                write_log(ctx, node, level_name, level, full, values, 3)
+                return None
+            # builtins.append_log without the whole message (full is false), inlined
+            ctx.work += size
+            ctx.memory += size
+            if ctx.work > ctx.work_budget or ctx.memory > ctx.memory_budget:
+                ctx.work -= size
+                ctx.memory -= size
+                ctx.charge(work=size, memory=size)   # raises the fault of the budget that is over
+            ctx.run.log.append(new_log_entry(level, level_name, False, tuple(values), log_summary(ctx, False),
+                                             line, column))
+        except ScriptFault as fault:
+            raise _locate(fault, node)
+        except Exception as exc:
+            raise _internal(exc, "Log", node) from exc
+    return log_constant_level
+
+
+def _concatenate_call(node: Any, args: list[Closure]) -> Closure:
+    """``Concatenate(...)``: the arguments evaluated with constants in place and variables read
+    from their slots, then joined by builtins.join_strings."""
+    constants = [getattr(a, "constant", None) for a in args]
+    template = [c[0] if c is not None else None for c in constants]
+    dynamic = [(i, getattr(a, "slot", None), a) for i, (a, c) in enumerate(zip(args, constants)) if c is None]
+    texts = all(c is None or type(c[0]) is str for c in constants)
+    fixed = sum(len(c[0]) for c in constants if c is not None) if texts else 0
+
+    def concatenate_values(ctx, f):
+        try:
+            values = template.copy()
+            size = fixed
+            strings = texts
+            for i, s, a in dynamic:
+                if s is None:
+                    v = a(ctx, f)
+                else:
+                    v = f[s]
+                    if v is UNSET:
+                        v = a(ctx, f)   # raises "read before any value was assigned"
+                values[i] = v
+                if type(v) is str:
+                    size += len(v)
+                else:
+                    strings = False
+            if not strings or size > ctx.max_string:
+                return join_strings(ctx, values)   # converts, or raises the fault
+            ctx.work += size     # join_strings' ctx.charge(work=size, memory=size), inlined
+            ctx.memory += size
+            if ctx.work > ctx.work_budget or ctx.memory > ctx.memory_budget:
+                ctx.work -= size
+                ctx.memory -= size
+                ctx.charge(work=size, memory=size)   # raises the fault of the budget that is over
+            return "".join(values)
+        except ScriptFault as fault:
+            raise _locate(fault, node)
+        except Exception as exc:
+            raise _internal(exc, "Concatenate", node) from exc
+    return concatenate_values
+
+
+def _contains_constant_call(node: Any, source: Closure, search: str, ignore_case: bool) -> Closure:
+    """``ContainsString(agent, "Microsoft Lync", true)``: the search string and the flag are
+    constants, so the search string is folded once; the work charged is contains_string's."""
+    folded = search.casefold() if ignore_case else search
+    factor = 2 if ignore_case else 1
+    slot = getattr(source, "slot", None)
+    impl = BUILTINS["ContainsString"]
+
+    def contains_constant(ctx, f):
+        try:
+            if slot is None:
+                v = source(ctx, f)
+            else:
+                v = f[slot]
+                if v is UNSET:
+                    v = source(ctx, f)   # raises "read before any value was assigned"
+            if type(v) is not str:
+                return impl(ctx, node, v, search, ignore_case)   # converts, or raises the fault
+            work = (len(v) + len(search)) * factor
+            ctx.work += work
+            if ctx.work > ctx.work_budget:
+                ctx.work -= work
+                ctx.charge(work=work)   # raises the work budget's fault
+            return folded in (v.casefold() if ignore_case else v)
+        except ScriptFault as fault:
+            raise _locate(fault, node)
+        except Exception as exc:
+            raise _internal(exc, "ContainsString", node) from exc
+    return contains_constant
+
+
+def _header_values_call(node: Any, header: str) -> Closure:
+    """``GetHeaderValues(StandardHeader.Via)`` / ``GetHeaderValues("Via")``: the name is known
+    when the script compiles (get_header_values works it out on each call)."""
+    def header_values_of(ctx, f):
+        try:
+            return header_values(ctx, header)
+        except ScriptFault as fault:
+            raise _locate(fault, node)
+        except Exception as exc:
+            raise _internal(exc, "GetHeaderValues", node) from exc
+    header_values_of.header = header   # for stmt_Foreach
+    return header_values_of
+
+
+def _wrong_kind(name: str, kind: str, node: Any) -> Callable[[], ScriptFault]:
+    """The fault of a request-only built-in called on a response (or the reverse)."""
+    other = "response" if kind == "request" else "request"
+    guard = "if (sipRequest) { ... }" if kind == "request" else "if (sipResponse) { ... }"
+
+    def fault() -> ScriptFault:
+        return _fault(f"{name} needs a {kind}, but the current message is a {other}", node,
+                      hint=f"guard it with {guard}; calling a {kind}-only function on a {other} "
+                           "is a critical error")
+    return fault
 
 
 def _kind_guard(call: Closure, name: str, kind: str, wrong_kind: str, node: Any) -> Closure:
@@ -1060,15 +1640,12 @@ def _kind_guard(call: Closure, name: str, kind: str, wrong_kind: str, node: Any)
                 return call(ctx, f)
             return False
         return guarded_false
-    other = "response" if want_request else "request"
-    guard = "if (sipRequest) { ... }" if want_request else "if (sipResponse) { ... }"
+    wrong = _wrong_kind(name, kind, node)
 
     def guarded(ctx, f):
         if ctx.is_request == want_request:
             return call(ctx, f)
-        raise _fault(f"{name} needs a {kind}, but the current message is a {other}", node,
-                     hint=f"guard it with {guard}; calling a {kind}-only function on a {other} "
-                          "is a critical error")
+        raise wrong()
     return guarded
 
 

@@ -115,13 +115,16 @@ class ScriptContext:
     returned to the caller.
     """
 
+    # Only what a run changes, or reads on most runs, is copied in here: a run is short, so
+    # its setup is a measurable part of it (bench/bench_script.py). The rest -- the message
+    # views, the server's facts, the enum values of the environment -- is read when a script
+    # asks (the properties below).
     __slots__ = (
-        "script", "message", "env", "server", "run", "is_request", "is_response",
-        "message_view", "request_view", "response_view", "fqdn", "server_pool", "role",
-        "flat_files", "app_uri", "authenticated", "tls_peer", "origin", "external_source_type",
-        "external_source_network", "stamp", "stamp_pool", "marshal_content",
-        "steps", "budget", "work", "work_budget", "memory", "memory_budget", "depth", "retval", "final", "final_response_sent",
-        "fork_open", "fork_uris", "max_string", "max_collection",
+        "script", "message", "env", "run", "is_request", "is_response",
+        "_message_view", "_request_view", "_response_view",
+        "flat_files", "app_uri", "marshal_content",
+        "steps", "budget", "work", "work_budget", "memory", "memory_budget", "depth", "retval", "final",
+        "final_response_sent", "fork_open", "fork_uris", "max_string", "max_collection",
         "_target", "_source", "_transaction_request",
     )
 
@@ -133,32 +136,20 @@ class ScriptContext:
         self.script = script
         self.message = message
         self.env = env
-        self.server: ServerState = env.server
-        self.run = ScriptRun(filename=script.filename)
-        self.is_request = kind is Request or (not known and hasattr(message, "request_uri"))
-        self.is_response = not self.is_request
-        self.message_view = MessageView(message, "Message", True, self)
-        self.request_view = MessageView(message, "Request", self.is_request, self)
-        self.response_view = MessageView(message, "Response", self.is_response, self)
-        self.fqdn = env.fqdn
-        self.server_pool = env.server_pool
-        self.role = ENUMS["ServerRole"][env.role]
-        manifest = script.manifest
+        self.run = ScriptRun.fresh(script.ast.filename)
+        self.is_request = is_request = kind is Request or (not known and hasattr(message, "request_uri"))
+        self.is_response = not is_request
+        self._message_view = self._request_view = self._response_view = None
         files = env.flat_files
-        if files is None:
-            files = manifest.files if manifest is not None else {}
-        self.flat_files = files
         app_uri = env.app_uri
-        if app_uri is None:
-            app_uri = manifest.app_uri if manifest is not None else ""
+        if files is None or app_uri is None:
+            manifest = script.manifest
+            if files is None:
+                files = manifest.files if manifest is not None else {}
+            if app_uri is None:
+                app_uri = manifest.app_uri if manifest is not None else ""
+        self.flat_files = files
         self.app_uri = app_uri
-        self.authenticated = env.authenticated
-        self.tls_peer = env.tls_peer
-        self.origin = ENUMS["MessageOrigin"][env.origin]
-        self.external_source_type = ENUMS["ExternalSourceType"]["None"]
-        self.external_source_network = ENUMS["ExternalSourceNetwork"]["None"]
-        self.stamp = env.stamp
-        self.stamp_pool = env.stamp_pool
         self.marshal_content = True
         self.steps = 0
         self.budget = env.step_budget
@@ -171,12 +162,53 @@ class ScriptContext:
         self.final: Disposition | None = None
         self.final_response_sent = False
         self.fork_open: Any = None          # the BeginFork call node while a fork is open
-        self.fork_uris: list[str] = []
+        self.fork_uris: Any = ()            # a list from BeginFork on (Fork needs an open fork)
         self.max_string = env.max_string
         self.max_collection = env.max_collection
         self._target = env.request_target
         self._source = env.request_source
         self._transaction_request = env.transaction_request
+
+    # -- what the script reads rarely: built when it is read ------------------------------------
+
+    @property
+    def message_view(self) -> MessageView:
+        """``sipMessage`` as a value."""
+        view = self._message_view
+        if view is None:
+            view = self._message_view = MessageView(self.message, "Message", True, self)
+        return view
+
+    @property
+    def request_view(self) -> MessageView:
+        """``sipRequest`` as a value (present only while a request runs)."""
+        view = self._request_view
+        if view is None:
+            view = self._request_view = MessageView(self.message, "Request", self.is_request, self)
+        return view
+
+    @property
+    def response_view(self) -> MessageView:
+        """``sipResponse`` as a value (present only while a response runs)."""
+        view = self._response_view
+        if view is None:
+            view = self._response_view = MessageView(self.message, "Response", self.is_response, self)
+        return view
+
+    server = property(lambda self: self.env.server, doc="The registrar state (ScriptEnvironment.server).")
+    fqdn = property(lambda self: self.env.fqdn, doc="``FQDN``.")
+    server_pool = property(lambda self: self.env.server_pool, doc="``ServerPool``.")
+    role = property(lambda self: ENUMS["ServerRole"][self.env.role], doc="``Role``, a ServerRole value.")
+    authenticated = property(lambda self: self.env.authenticated, doc="``sipMessage.Authenticated``.")
+    tls_peer = property(lambda self: self.env.tls_peer, doc="``sipMessage.TlsPeer``.")
+    origin = property(lambda self: ENUMS["MessageOrigin"][self.env.origin],
+                      doc="``sipMessage.Origin``, a MessageOrigin value.")
+    external_source_type = property(lambda self: ENUMS["ExternalSourceType"]["None"],
+                                    doc="``sipMessage.ExternalSourceType`` (always None: no Edge server).")
+    external_source_network = property(lambda self: ENUMS["ExternalSourceNetwork"]["None"],
+                                       doc="``sipMessage.ExternalSourceNetwork`` (always None).")
+    stamp = property(lambda self: self.env.stamp, doc="``sipMessage.Stamp``.")
+    stamp_pool = property(lambda self: self.env.stamp_pool, doc="``sipMessage.StampPool``.")
 
     # -- faults ---------------------------------------------------------------------------------
 

@@ -185,6 +185,19 @@ class ScriptRun:
     memory: int = 0          # characters the run built or kept (ScriptEnvironment.memory_budget)
     returned: bool = False   # the script body ended with a top-level ``return``
 
+    @classmethod
+    def fresh(cls, filename: str) -> "ScriptRun":
+        """An empty record, as ``ScriptRun(filename=filename)`` makes it, without the generated
+        ``__init__``'s keyword handling and default factories: every script run starts with one."""
+        run = object.__new__(cls)
+        run.filename = filename
+        run.dispositions = []
+        run.log = []
+        run.critical_errors = []
+        run.aborted = run.handled = run.returned = False
+        run.steps = run.work = run.memory = 0
+        return run
+
     @property
     def final(self) -> Disposition | None:
         """The disposition that sent the message on (None if there is none)."""
@@ -210,6 +223,52 @@ class ScriptRun:
 
     def __str__(self) -> str:
         return self.describe()
+
+
+# -- the records a run makes most, made without the generated __init__ -------------------------
+# A frozen dataclass's __init__ takes keywords and sets each field through object.__setattr__;
+# setting the slots through their descriptors makes the same (equal) record in half the time,
+# which is a measurable part of a short script's run (bench/bench_script.py). The parameters
+# follow the fields in order (tests/test_script_fast_paths.py checks that they still do).
+
+_new = object.__new__
+(_d_kind, _d_line, _d_column, _d_uri, _d_status, _d_reason, _d_headers, _d_method, _d_args,
+ _d_fork_uris) = (Disposition.__dict__[name].__set__ for name in (
+    "kind", "line", "column", "uri", "status", "reason", "headers", "method", "args", "fork_uris"))
+(_l_level, _l_name, _l_detail, _l_lines, _l_summary, _l_line, _l_column) = (
+    LogEntry.__dict__[name].__set__ for name in ("level", "name", "detail", "lines", "summary", "line", "column"))
+
+
+def new_disposition(kind: str, line: int, column: int, uri: str | None = None, status: int | None = None,
+                    reason: str | None = None, headers: tuple = (), method: str | None = None,
+                    args: tuple = (), fork_uris: tuple = ()) -> Disposition:
+    """``Disposition(kind=..., line=..., ...)``, made faster (see above)."""
+    d = _new(Disposition)
+    _d_kind(d, kind)
+    _d_line(d, line)
+    _d_column(d, column)
+    _d_uri(d, uri)
+    _d_status(d, status)
+    _d_reason(d, reason)
+    _d_headers(d, headers)
+    _d_method(d, method)
+    _d_args(d, args)
+    _d_fork_uris(d, fork_uris)
+    return d
+
+
+def new_log_entry(level: str, name: str, detail: bool, lines: tuple, summary: tuple, line: int,
+                  column: int) -> LogEntry:
+    """``LogEntry(level=..., name=..., ...)``, made faster (see above)."""
+    e = _new(LogEntry)
+    _l_level(e, level)
+    _l_name(e, name)
+    _l_detail(e, detail)
+    _l_lines(e, lines)
+    _l_summary(e, summary)
+    _l_line(e, line)
+    _l_column(e, column)
+    return e
 
 
 class ScriptFault(Exception):
