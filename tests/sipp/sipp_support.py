@@ -51,18 +51,41 @@ def sipp_missing() -> str | None:
     return None
 
 
+#: Ports handed out by free_port in this process: never handed out twice.
+_GIVEN: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    """The first port of the range the OS picks from for a bind to port 0 (Linux: ip_local_port_range)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 49152     # RFC 6335's dynamic range, where other systems pick from
+
+
 def free_port() -> int:
-    """A port free for both UDP and TCP on 127.0.0.1 now (the OS picks it; a tiny race remains)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind((LOOPBACK, 0))
-            port = udp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind((LOOPBACK, port))
-                except OSError:
-                    continue
-            return port
+    """A port free for both UDP and TCP on 127.0.0.1 now, below the OS's ephemeral range.
+
+    Not one the OS picks (bind to port 0): the server under test binds port 0 after a test chose
+    its parties' ports, and the OS may hand it the port just freed, so SIPp then fails with
+    "Address already in use" (seen here). A port outside that range is never given to a bind to 0."""
+    import random
+
+    low = _ephemeral_low()
+    start = 20000 if low > 21000 else 1024
+    for _ in range(200):
+        port = random.randrange(start, low)
+        if port in _GIVEN:
+            continue
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, \
+                    socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                udp.bind((LOOPBACK, port))
+                tcp.bind((LOOPBACK, port))
+        except OSError:
+            continue
+        _GIVEN.add(port)
+        return port
     raise RuntimeError("no free port on 127.0.0.1")
 
 
