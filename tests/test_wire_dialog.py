@@ -180,6 +180,13 @@ def test_a_bye_in_a_real_partys_dialog_is_still_forwarded_to_that_party():
         hangup = terry.bye(call, server.address)
         assert hangup.status == 200
         assert [r.method for r in jenny.received if r.method == "BYE"] == ["BYE"]
+        # the ACK of the 2xx is a request of the dialog: Terry sends it to Jenny's Contact, the remote target
+        # (RFC 3261 13.2.2.4, 12.2.1.1), not to her address of record, as he does the BYE
+        contact = call.final.get("Contact").split("<", 1)[1].split(">", 1)[0]
+        acks = [e.first_line for x in server.exchanges for e in x.events
+                if e.direction == "in" and e.peer == f"127.0.0.1:{terry.port}" and e.first_line.startswith("ACK ")]
+        assert acks == [f"ACK {contact} SIP/2.0"]
+        assert hangup.request.request_uri == contact
 
 
 def test_the_dialogs_kept_are_bounded_the_oldest_forgotten_first(server, callers, monkeypatch):

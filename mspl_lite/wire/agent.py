@@ -190,18 +190,19 @@ class UserAgent:
         final = invite.final
         if final is None or not 200 <= final.status_code < 300:
             raise UsageError("bye() needs an INVITE answered 2xx")
-        contact = final.get("Contact") or ""
-        target = contact.split("<", 1)[1].split(">", 1)[0] if "<" in contact else (contact.split(";", 1)[0] or
-                                                                                    invite.request.request_uri)
-        request = self.new_request("BYE", target, to=final.get("To"), call_id=invite.request.get("Call-ID"), cseq=2)
+        request = self.new_request("BYE", _remote_target(final, invite.request), to=final.get("To"),
+                                   call_id=invite.request.get("Call-ID"), cseq=2)
         request.set_header("From", invite.request.get("From"))
         for rr in reversed(final.get_all("Record-Route")):
             request.add_header("Route", rr)
         return self.send(request, server, **kw)
 
     def _ack(self, request: Request, response: Response) -> Request:
-        ack = Request("ACK", request.request_uri)
-        if 200 <= response.status_code < 300:
+        # A 2xx's ACK is a request of the dialog, sent to its remote target, the 2xx's Contact (RFC 3261
+        # 13.2.2.4, 12.2.1.1); a non-2xx's ACK has the INVITE's Request-URI (17.1.1.3).
+        ok = 200 <= response.status_code < 300
+        ack = Request("ACK", _remote_target(response, request) if ok else request.request_uri)
+        if ok:
             ack.add_header("Via", f"SIP/2.0/UDP {self.host}:{self.port};branch=z9hG4bK-ua{self.port}-"
                                   f"{next(self._ids)};rport")
         else:
@@ -294,3 +295,11 @@ def _branch(message) -> str:
         if name.strip().lower() == "branch":
             return value.strip()
     return ""
+
+
+def _remote_target(final: Response, request: Request) -> str:
+    """The dialog's remote target: the URI in the 2xx's Contact, else the request's Request-URI."""
+    contact = final.get("Contact") or ""
+    if "<" in contact:
+        return contact.split("<", 1)[1].split(">", 1)[0]
+    return contact.split(";", 1)[0].strip() or request.request_uri
