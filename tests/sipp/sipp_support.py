@@ -60,7 +60,7 @@ def _ephemeral_low() -> int:
     try:
         return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     except (OSError, ValueError, IndexError):
-        return 49152     # RFC 6335's dynamic range, where other systems pick from
+        return 49152     # the IANA dynamic port range, where other systems pick from
 
 
 def free_port() -> int:
