@@ -420,14 +420,8 @@ class _Held:
         for j in [j for j in self.by_index if j < end]:
             self.take(j)
 
-    def later(self, key: str, index: int) -> Iterator[tuple[int, Any]]:
-        last = index + self.reach
-        for j, cm in self.calls.get(key, ()):
-            if j <= index:
-                continue
-            if j > last:
-                return
-            yield j, cm
+    #: the same search as one process's look-ahead: the same ``reach`` and ``calls``, so the same answers
+    later = Ahead.later
 
 
 def _worker_main(conn: Any, config: ReplayConfig) -> None:
